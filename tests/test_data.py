@@ -1,0 +1,661 @@
+"""Tests for helpers.data: verified, offline-capable MNIST / Fashion-MNIST loading.
+
+Real files come from ``$COURSE_DATA_MIRROR`` (laid out as ``<dataset>/<file>.gz``);
+without it they are downloaded once per session into a temporary folder. Every
+test uses its own temporary cache and never touches the repository's data_cache/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers.data import (
+    CLASS_NAMES,
+    DATASET_NAMES,
+    CorruptFileWarning,
+    DatasetError,
+    IDXFormatError,
+    default_cache_dir,
+    load_dataset,
+    read_idx,
+)
+
+FILE_NAMES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+FILE_SIZES = dict(zip(FILE_NAMES, (47040016, 60008, 7840016, 10008), strict=True))
+MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+SKIPPED = "ignoring it and trying the next source"
+
+Loaded = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], list[str]]
+
+
+def load(name: str = "mnist", **kwargs: object) -> Loaded:
+    """load_dataset with every source switched off unless the test names it."""
+    options: dict[str, object] = {
+        "mirror_dir": None,
+        "system_dirs": (),
+        "urls": (),
+        "progress": False,
+    }
+    options.update(kwargs)
+    return load_dataset(name, **options)  # type: ignore[arg-type]
+
+
+def assert_same_data(result: Loaded, reference: Loaded) -> None:
+    (x_train, y_train), (x_test, y_test), names = result
+    (rx_train, ry_train), (rx_test, ry_test), rnames = reference
+    for got, expected in (
+        (x_train, rx_train),
+        (y_train, ry_train),
+        (x_test, rx_test),
+        (y_test, ry_test),
+    ):
+        assert got.dtype == np.uint8
+        assert got.shape == expected.shape
+        assert np.array_equal(got, expected)
+    assert names == rnames
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Temporary or partial files anywhere under folder."""
+    return [p for p in folder.rglob("*") if p.suffix in (".part", ".tmp")]
+
+
+def seed_cache(cache: Path, verified: Path, *names: str) -> None:
+    """Copy already verified files into a cache, so a test only pays for the files it is about."""
+    (cache / "mnist").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(verified / "mnist" / name, cache / "mnist" / name)
+
+
+def corrupt_warnings(record: pytest.WarningsRecorder) -> list[str]:
+    return [str(w.message) for w in record if issubclass(w.category, CorruptFileWarning)]
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defaults must not leak in from the developer's shell."""
+    monkeypatch.delenv("COURSE_DATA_MIRROR", raising=False)
+    monkeypatch.delenv("COURSE_DATA_CACHE", raising=False)
+
+
+def _official_mirror(dataset: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mirror root holding <dataset>/<file>.gz: the configured one, or a fresh download."""
+    configured = os.environ.get("COURSE_DATA_MIRROR")
+    if configured and all((Path(configured) / dataset / f"{n}.gz").is_file() for n in FILE_NAMES):
+        return Path(configured)
+    cache = tmp_path_factory.mktemp(f"{dataset}-download")
+    load_dataset(dataset, cache_dir=cache, progress=False)  # needs internet
+    root = tmp_path_factory.mktemp(f"{dataset}-mirror")
+    (root / dataset).mkdir()
+    for name in FILE_NAMES:
+        raw = (cache / dataset / name).read_bytes()
+        (root / dataset / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _official_mirror("mnist", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fashion_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _official_mirror("fashion_mnist", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def mnist_cache(tmp_path_factory: pytest.TempPathFactory, mnist_mirror: Path) -> Path:
+    """A session-wide cache filled with the verified uncompressed MNIST files."""
+    cache = tmp_path_factory.mktemp("mnist-cache")
+    load(cache_dir=cache, mirror_dir=mnist_mirror)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def reference(mnist_cache: Path) -> Loaded:
+    return load(cache_dir=mnist_cache)
+
+
+@pytest.fixture
+def warm_cache(tmp_path: Path, mnist_cache: Path) -> Path:
+    """A private copy of the verified cache."""
+    cache = tmp_path / "cache"
+    shutil.copytree(mnist_cache / "mnist", cache / "mnist")
+    return cache
+
+
+@dataclass
+class Mirror:
+    url: str
+    hits: list[str] = field(default_factory=list)
+
+
+class MirrorHandler(BaseHTTPRequestHandler):
+    """Serves files from ``root``; ``mode`` makes it misbehave in a chosen way."""
+
+    root: Path
+    mode: str
+    hits: list[str]
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        path = self.root / Path(self.path).name
+        if self.mode == "missing" or not path.is_file():
+            self.send_error(404)
+            return
+        body = bytearray(path.read_bytes())
+        if self.mode == "corrupt":
+            body[len(body) // 2] ^= 0xFF
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.mode == "interrupted":
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.fixture
+def serve(mnist_mirror: Path) -> Iterator[Callable[[str], Mirror]]:
+    """Start loopback HTTP mirrors of the MNIST .gz files: serve("good" | "corrupt" | ...)."""
+    running: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
+
+    def start(mode: str) -> Mirror:
+        hits: list[str] = []
+        handler = type(
+            f"{mode}Handler",
+            (MirrorHandler,),
+            {"root": mnist_mirror / "mnist", "mode": mode, "hits": hits},
+        )
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return Mirror(f"http://127.0.0.1:{server.server_address[1]}/mnist/", hits)
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def dead_url() -> str:
+    """A loopback URL whose port nobody listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/mnist/"
+
+
+# ------------------------------------------------------- loading from a mirror
+
+
+def test_mnist_from_mirror_has_known_shapes_and_statistics(
+    tmp_path: Path, mnist_mirror: Path
+) -> None:
+    (x_train, y_train), (x_test, y_test), names = load(cache_dir=tmp_path, mirror_dir=mnist_mirror)
+
+    assert x_train.shape == (60000, 28, 28)
+    assert y_train.shape == (60000,)
+    assert x_test.shape == (10000, 28, 28)
+    assert y_test.shape == (10000,)
+    for array in (x_train, y_train, x_test, y_test):
+        assert array.dtype == np.uint8
+        assert array.flags.writeable
+    assert names == [str(d) for d in range(10)]
+    assert x_train.mean() == pytest.approx(33.318421449829934, rel=1e-12)
+    assert x_train.std() == pytest.approx(78.56748998339798, rel=1e-12)
+    assert np.bincount(y_train).tolist() == MNIST_TRAIN_COUNTS
+    # The cache now holds the verified uncompressed files, and nothing else.
+    assert sorted(p.name for p in (tmp_path / "mnist").iterdir()) == sorted(FILE_NAMES)
+    for name, size in FILE_SIZES.items():
+        assert (tmp_path / "mnist" / name).stat().st_size == size
+
+
+def test_fashion_mnist_from_mirror(tmp_path: Path, fashion_mirror: Path) -> None:
+    (x_train, y_train), (x_test, y_test), names = load(
+        "fashion_mnist", cache_dir=tmp_path, mirror_dir=fashion_mirror
+    )
+
+    assert x_train.shape == (60000, 28, 28)
+    assert x_test.shape == (10000, 28, 28)
+    assert y_train.dtype == np.uint8
+    assert x_train.flags.writeable
+    assert names == [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ]  # fmt: skip
+    assert np.bincount(y_train).tolist() == [6000] * 10
+    assert np.bincount(y_test).tolist() == [1000] * 10
+    assert x_train.mean() / 255 == pytest.approx(0.2860405969887955, rel=1e-12)
+
+
+def test_warm_cache_alone_suffices_and_results_are_independent_copies(
+    warm_cache: Path, reference: Loaded
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x_train, _), _, names = load(cache_dir=warm_cache)
+    x_train[:] = 0  # writable, and writing must not reach the cache or the constants
+    names.append("not a class")
+
+    assert_same_data(load(cache_dir=warm_cache), reference)
+    assert len(CLASS_NAMES["mnist"]) == 10
+
+
+def test_gz_files_in_the_cache_are_unpacked_into_it(
+    tmp_path: Path, mnist_mirror: Path, reference: Loaded
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(mnist_mirror / "mnist", cache / "mnist")
+
+    assert_same_data(load(cache_dir=cache), reference)
+    expected = sorted([*FILE_NAMES, *(f"{n}.gz" for n in FILE_NAMES)])
+    assert sorted(p.name for p in (cache / "mnist").iterdir()) == expected
+
+
+def test_environment_variables_supply_the_defaults(
+    tmp_path: Path,
+    mnist_mirror: Path,
+    reference: Loaded,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COURSE_DATA_CACHE", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mnist_mirror))
+
+    assert default_cache_dir() == tmp_path / "env-cache"
+    result = load_dataset("mnist", system_dirs=(), urls=(), progress=False)
+    assert_same_data(result, reference)
+    assert (tmp_path / "env-cache" / "mnist" / "train-images-idx3-ubyte").is_file()
+
+
+def test_default_cache_dir_without_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    repo_cache = Path(__file__).resolve().parent.parent / "data_cache"
+    expected = repo_cache if repo_cache.is_dir() else tmp_path / ".cache" / "dl-course-data"
+    assert default_cache_dir() == expected
+
+
+def test_unknown_dataset_name_lists_the_allowed_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"'cifar10'.*mnist, fashion_mnist"):
+        load("cifar10", cache_dir=tmp_path)
+    assert DATASET_NAMES == ("mnist", "fashion_mnist")
+
+
+# ------------------------------------------------------------------ downloads
+
+
+def test_download_from_a_good_mirror_lands_in_the_cache(
+    tmp_path: Path, serve: Callable[[str], Mirror], reference: Loaded
+) -> None:
+    good = serve("good")
+    cache = tmp_path / "cache"
+
+    assert_same_data(load(cache_dir=cache, urls=[good.url], progress=True), reference)
+    assert sorted(good.hits) == sorted(f"/mnist/{n}.gz" for n in FILE_NAMES)
+    assert sorted(p.name for p in (cache / "mnist").iterdir()) == sorted(FILE_NAMES)
+    assert leftovers(tmp_path) == []
+
+    assert_same_data(load(cache_dir=cache, urls=[good.url]), reference)
+    assert len(good.hits) == 4  # the second load came from the cache
+
+
+def test_corrupting_mirror_is_skipped_with_a_warning(
+    tmp_path: Path, serve: Callable[[str], Mirror], reference: Loaded
+) -> None:
+    bad, good = serve("corrupt"), serve("good")
+
+    with pytest.warns(CorruptFileWarning) as record:
+        result = load(cache_dir=tmp_path / "cache", urls=[bad.url, good.url])
+
+    assert_same_data(result, reference)
+    messages = corrupt_warnings(record)
+    assert len(messages) == 4
+    for name, message in zip(FILE_NAMES, messages, strict=True):
+        assert message.startswith(f"{bad.url}{name}.gz: not a valid gzip file")
+        assert message.endswith(SKIPPED)
+    assert leftovers(tmp_path) == []
+
+
+def test_dead_mirror_then_good_mirror(
+    tmp_path: Path, serve: Callable[[str], Mirror], dead_url: str, reference: Loaded
+) -> None:
+    good = serve("good")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorruptFileWarning)  # a dead mirror is not a bad file
+        result = load(cache_dir=tmp_path / "cache", urls=[dead_url, good.url])
+    assert_same_data(result, reference)
+
+
+def test_interrupted_transfer_leaves_nothing_and_the_next_url_is_used(
+    tmp_path: Path, serve: Callable[[str], Mirror], reference: Loaded
+) -> None:
+    broken, good = serve("interrupted"), serve("good")
+    cache = tmp_path / "cache"
+
+    with pytest.raises(DatasetError, match=r"transfer interrupted \(received \d+ of \d+ bytes\)"):
+        load(cache_dir=cache, urls=[broken.url])
+    assert list((cache / "mnist").iterdir()) == []  # no partial file that looks complete
+
+    assert_same_data(load(cache_dir=cache, urls=[broken.url, good.url]), reference)
+    assert len(broken.hits) == 5
+    for name, size in FILE_SIZES.items():
+        assert (cache / "mnist" / name).stat().st_size == size
+    assert leftovers(tmp_path) == []
+
+
+def test_when_every_mirror_fails_the_error_lists_each_url_and_the_fix(
+    tmp_path: Path, serve: Callable[[str], Mirror], dead_url: str
+) -> None:
+    missing, broken, bad = serve("missing"), serve("interrupted"), serve("corrupt")
+    cache = tmp_path / "cache"
+
+    with pytest.warns(CorruptFileWarning), pytest.raises(DatasetError) as info:
+        load(cache_dir=cache, urls=[missing.url, dead_url, broken.url, bad.url])
+
+    message = str(info.value)
+    file = "train-images-idx3-ubyte.gz"
+    assert f"{missing.url}{file}: HTTP 404" in message
+    assert re.search(
+        re.escape(f"{dead_url}{file}: cannot connect (") + r".*Connection refused",
+        message,
+    )
+    assert f"{broken.url}{file}: transfer interrupted" in message
+    assert f"{bad.url}{file}: not a valid gzip file" in message
+    assert "How to fix" in message
+    assert (
+        "https://storage.googleapis.com/cvdf-datasets/mnist/train-images-idx3-ubyte.gz" in message
+    )
+    assert f"in {cache / 'mnist'}{os.sep}" in message
+    assert "COURSE_DATA_MIRROR" in message
+    assert leftovers(tmp_path) == []
+    assert list((cache / "mnist").iterdir()) == []
+
+
+def test_unwritable_cache_still_returns_downloaded_data(
+    tmp_path: Path,
+    serve: Callable[[str], Mirror],
+    reference: Loaded,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache cannot be created below a file")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+
+    with pytest.warns(UserWarning, match="could not save .* to the cache"):
+        result = load(cache_dir=blocker / "cache", urls=[serve("good").url])
+
+    assert_same_data(result, reference)
+    assert list((tmp_path / "tmp").iterdir()) == []  # .part files went here and were removed
+
+
+# ------------------------------------------------------------ corrupted files
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("flip", "checksum mismatch (sha256 of the uncompressed content is "),
+        ("truncate", "truncated: expected 47040016 bytes, found 1000"),
+    ],
+)
+def test_corrupted_cache_file_is_moved_aside_and_replaced(
+    warm_cache: Path, mnist_mirror: Path, reference: Loaded, damage: str, reason: str
+) -> None:
+    cached = warm_cache / "mnist" / "train-images-idx3-ubyte"
+    good = cached.read_bytes()
+    bad = bytearray(good[:1000] if damage == "truncate" else good)
+    if damage == "flip":
+        bad[-1] ^= 0xFF  # the last pixel of the last image: 0 -> 255
+    cached.write_bytes(bad)
+
+    with pytest.warns(CorruptFileWarning) as record:
+        result = load(cache_dir=warm_cache, mirror_dir=mnist_mirror)
+
+    messages = corrupt_warnings(record)
+    assert len(messages) == 1
+    assert messages[0].startswith(f"{cached}: {reason}")
+    assert messages[0].endswith(SKIPPED)
+    assert_same_data(result, reference)
+    assert result[0][0][-1, -1, -1] == 0
+    assert cached.with_name("train-images-idx3-ubyte.corrupt").read_bytes() == bad
+    assert cached.read_bytes() == good
+
+
+def test_corrupted_cache_file_is_never_returned_even_without_another_source(
+    warm_cache: Path,
+) -> None:
+    cached = warm_cache / "mnist" / "t10k-labels-idx1-ubyte"
+    bad = bytearray(cached.read_bytes())
+    bad[-1] = (bad[-1] + 1) % 10
+    cached.write_bytes(bad)
+
+    with (
+        pytest.warns(CorruptFileWarning, match=re.escape(f"{cached}: checksum mismatch")),
+        pytest.raises(DatasetError, match=re.escape(f"{cached}: checksum mismatch")),
+    ):
+        load(cache_dir=warm_cache)
+    assert not cached.exists()
+    assert cached.with_name("t10k-labels-idx1-ubyte.corrupt").read_bytes() == bad
+
+
+def test_recompressed_copy_is_accepted(
+    tmp_path: Path, mnist_cache: Path, mnist_mirror: Path, reference: Loaded
+) -> None:
+    """Like Debian's package: different .gz bytes, identical uncompressed content."""
+    cache, folder = tmp_path / "cache", tmp_path / "system"
+    seed_cache(cache, mnist_cache, "train-images-idx3-ubyte")
+    folder.mkdir()
+    for name in FILE_NAMES[1:]:
+        raw = (mnist_cache / "mnist" / name).read_bytes()
+        recompressed = gzip.compress(raw, compresslevel=1, mtime=1234567890)
+        assert recompressed != (mnist_mirror / "mnist" / f"{name}.gz").read_bytes()
+        (folder / f"{name}.gz").write_bytes(recompressed)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorruptFileWarning)
+        result = load(cache_dir=cache, system_dirs=[folder])
+    assert_same_data(result, reference)
+    assert sorted(p.name for p in (cache / "mnist").iterdir()) == sorted(FILE_NAMES)
+
+
+def test_tampered_gz_is_rejected(
+    tmp_path: Path, mnist_cache: Path, mnist_mirror: Path, reference: Loaded
+) -> None:
+    tampered_root = tmp_path / "tampered"
+    shutil.copytree(mnist_mirror / "mnist", tampered_root / "mnist")
+    labels = bytearray((mnist_cache / "mnist" / "train-labels-idx1-ubyte").read_bytes())
+    labels[8] = (labels[8] + 1) % 10  # a valid gzip of a valid IDX file, one label changed
+    tampered = tampered_root / "mnist" / "train-labels-idx1-ubyte.gz"
+    tampered.write_bytes(gzip.compress(labels))
+    cache = tmp_path / "cache"
+
+    with (
+        pytest.warns(CorruptFileWarning, match=re.escape(f"{tampered}: checksum mismatch")),
+        pytest.raises(DatasetError, match=re.escape(f"{tampered}: checksum mismatch")),
+    ):
+        load(cache_dir=cache, mirror_dir=tampered_root)
+
+    with pytest.warns(CorruptFileWarning, match=re.escape(f"{tampered}: checksum mismatch")):
+        result = load(
+            cache_dir=cache,
+            mirror_dir=tampered_root,
+            system_dirs=[mnist_mirror / "mnist"],
+        )
+    assert_same_data(result, reference)
+    assert tampered.is_file()  # files outside the cache are never moved or changed
+
+
+def test_file_with_wrong_dimensions_is_rejected(tmp_path: Path, mnist_cache: Path) -> None:
+    folder = tmp_path / "swapped"
+    folder.mkdir()
+    shutil.copy(
+        mnist_cache / "mnist" / "t10k-labels-idx1-ubyte",
+        folder / "train-labels-idx1-ubyte",
+    )
+    shutil.copy(mnist_cache / "mnist" / "train-images-idx3-ubyte", folder)
+
+    expected = f"{folder / 'train-labels-idx1-ubyte'}: wrong dimensions (10000,), expected (60000,)"
+    with (
+        pytest.warns(CorruptFileWarning, match=re.escape(expected)),
+        pytest.raises(DatasetError, match=re.escape(expected)),
+    ):
+        load(cache_dir=tmp_path / "cache", system_dirs=[folder])
+
+
+# -------------------------------------------------------------------- read_idx
+
+
+def test_read_idx_reads_gz_and_uncompressed(
+    mnist_mirror: Path, mnist_cache: Path, reference: Loaded
+) -> None:
+    from_gz = read_idx(mnist_mirror / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    raw = read_idx(str(mnist_cache / "mnist" / "t10k-labels-idx1-ubyte"))
+    for labels in (from_gz, raw):
+        assert labels.dtype == np.uint8
+        assert labels.flags.writeable
+        assert np.array_equal(labels, reference[1][1])
+
+
+def _idx_header(type_code: int, *dims: int) -> bytes:
+    return bytes([0, 0, type_code, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            _idx_header(8, 60000, 28, 28) + bytes(984),
+            "truncated: expected 47040016 bytes, found 1000",
+        ),
+        (_idx_header(8, 3) + bytes(4), "extra data: expected 11 bytes, found 12"),
+        (
+            b"\x12\x34\x08\x01" + bytes(8),
+            "bad magic number 0x12340801; not an IDX file",
+        ),
+        (gzip.compress(_idx_header(8, 1) + b"\x07"), "bad magic number 0x1f8b"),
+        (_idx_header(0x0D, 2) + bytes(8), "unsupported IDX data type 0x0d"),
+        (b"\x00\x00", "truncated: expected an IDX header, found 2 bytes"),
+        (
+            _idx_header(8, 5, 5)[:9],
+            "truncated: expected a 12-byte header, found 9 bytes",
+        ),
+    ],
+)
+def test_read_idx_rejects_malformed_files(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(IDXFormatError, match=re.escape(f"{path}: {problem}")):
+        read_idx(path)
+
+
+def test_read_idx_accepts_any_valid_ubyte_file(tmp_path: Path) -> None:
+    path = tmp_path / "tiny-idx2-ubyte"
+    path.write_bytes(_idx_header(8, 2, 3) + bytes(range(6)))
+    assert read_idx(path).tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+@pytest.mark.parametrize("kind", ["random bytes", "truncated gzip"])
+def test_read_idx_names_a_gz_that_does_not_decompress(
+    tmp_path: Path, mnist_mirror: Path, kind: str
+) -> None:
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    official = (mnist_mirror / "mnist" / path.name).read_bytes()
+    path.write_bytes(
+        np.random.default_rng(0).bytes(1000) if kind == "random bytes" else official[:5000]
+    )
+    with pytest.raises(IDXFormatError, match=re.escape(f"{path}: not a valid gzip file")):
+        read_idx(path)
+
+
+# ------------------------------------------------------------- nothing found
+
+
+def test_nothing_anywhere_explains_where_to_put_which_files(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with pytest.raises(DatasetError) as info:
+        load(cache_dir=cache)
+
+    message = str(info.value)
+    assert f"{cache / 'mnist' / 'train-images-idx3-ubyte'}: not found" in message
+    assert f"{cache / 'mnist' / 'train-images-idx3-ubyte.gz'}: not found" in message
+    assert "COURSE_DATA_MIRROR is not set" in message
+    for name in FILE_NAMES:
+        assert f"https://storage.googleapis.com/cvdf-datasets/mnist/{name}.gz" in message
+    assert "https://ossci-datasets.s3.amazonaws.com/mnist/" in message
+    assert f"in {cache / 'mnist'}{os.sep}" in message
+    assert "set COURSE_DATA_MIRROR to a folder laid out as <folder>/mnist/<file>.gz" in message
+    assert not cache.exists()  # a failed search creates nothing
+
+
+@pytest.mark.skipif(
+    Path("/usr/share/datasets/fashion-mnist").exists(),
+    reason="Debian package installed",
+)
+def test_fashion_mnist_searches_the_debian_package_folder_by_default(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(DatasetError) as info:
+        load("fashion_mnist", cache_dir=tmp_path, system_dirs=None)
+    message = str(info.value)
+    assert "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz: not found" in message
+    assert (
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/train-images-idx3-ubyte.gz"
+        in message
+    )
+
+
+def test_concurrent_loads_share_one_cache_safely(
+    tmp_path: Path, mnist_mirror: Path, mnist_cache: Path, reference: Loaded
+) -> None:
+    cache = tmp_path / "cache"
+    # Only the label files are fetched and written, by both threads at once.
+    seed_cache(cache, mnist_cache, "train-images-idx3-ubyte", "t10k-images-idx3-ubyte")
+    results: list[Loaded] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(load(cache_dir=cache, mirror_dir=mnist_mirror))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(results) == 2
+    for result in results:
+        assert_same_data(result, reference)
+    assert sorted(p.name for p in (cache / "mnist").iterdir()) == sorted(FILE_NAMES)

@@ -1,0 +1,65 @@
+"""Parameter checks: every problem reported at once, with names and allowed values."""
+
+import pytest
+
+import helpers
+from helpers import ParameterError
+
+
+def rules():
+    return dict(
+        DATASET=helpers.choice("mnist", "fashion_mnist"),
+        EPOCHS=helpers.integer(1, 200),
+        LEARNING_RATE=helpers.number(0, 1),
+        AUGMENT=helpers.boolean(),
+        RESULTS_DIR=helpers.text(),
+        BATCH_SIZES=helpers.list_of(helpers.integer(1, 4096)),
+    )
+
+
+GOOD = dict(DATASET="mnist", EPOCHS=3, LEARNING_RATE=0.01, AUGMENT=False, RESULTS_DIR="results",
+            BATCH_SIZES=[32, 128])
+
+
+def test_good_parameters_are_returned_and_printed(capsys):
+    namespace = dict(GOOD, np=object(), helpers=helpers, In=[], _private=1)
+    assert helpers.check_parameters(namespace, **rules()) == GOOD
+    assert "Parameters: DATASET='mnist', EPOCHS=3" in capsys.readouterr().out
+
+
+def test_every_problem_is_listed_with_allowed_values():
+    namespace = dict(GOOD, DATASET="cifar10", EPOCHS="one", LEARNING_RATE=True, BATCH_SIZES=[])
+    with pytest.raises(ParameterError) as error:
+        helpers.check_parameters(namespace, **rules())
+    message = str(error.value)
+    assert "DATASET = 'cifar10' (str): expected one of 'mnist', 'fashion_mnist'" in message
+    assert "EPOCHS = 'one' (str): expected an integer from 1 to 200" in message
+    assert "pass numbers with -p" in message
+    assert "LEARNING_RATE = True (bool): expected a number from 0 to 1" in message
+    assert "BATCH_SIZES = []" in message
+    assert "Allowed parameters and values:" in message
+
+
+@pytest.mark.parametrize("name, value", [("EPOCHS", 0), ("EPOCHS", 201), ("EPOCHS", 2.0),
+                                         ("LEARNING_RATE", 1.5), ("RESULTS_DIR", " "),
+                                         ("AUGMENT", 1), ("BATCH_SIZES", [32, "64"])])
+def test_out_of_range_or_wrong_type_is_rejected(name, value):
+    with pytest.raises(ParameterError, match=name):
+        helpers.check_parameters(dict(GOOD, **{name: value}), **rules())
+
+
+def test_unknown_upper_case_name_is_a_typo_with_a_suggestion():
+    with pytest.raises(ParameterError, match="EPOCH: unknown parameter; did you mean EPOCHS"):
+        helpers.check_parameters(dict(GOOD, EPOCH=3), **rules())
+
+
+def test_missing_parameter_is_reported():
+    namespace = dict(GOOD)
+    del namespace["EPOCHS"]
+    with pytest.raises(ParameterError, match="EPOCHS: missing"):
+        helpers.check_parameters(namespace, **rules())
+
+
+def test_choice_distinguishes_types():
+    rule = helpers.choice(32, 64)
+    assert rule.accepts(32) and not rule.accepts("32") and not rule.accepts(32.0)
