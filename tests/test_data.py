@@ -101,12 +101,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _official_mirror(dataset: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mirror root holding <dataset>/<file>.gz: the configured one, or a fresh download."""
+    """A mirror root holding <dataset>/<file>.gz: the configured one, else built from the
+    course's own cache (which the loader fills from its usual sources, with internet)."""
     configured = os.environ.get("COURSE_DATA_MIRROR")
     if configured and all((Path(configured) / dataset / f"{n}.gz").is_file() for n in FILE_NAMES):
         return Path(configured)
-    cache = tmp_path_factory.mktemp(f"{dataset}-download")
-    load_dataset(dataset, cache_dir=cache, progress=False)  # needs internet
+    cache = default_cache_dir()
+    load_dataset(dataset, cache_dir=cache, progress=False)
     root = tmp_path_factory.mktemp(f"{dataset}-mirror")
     (root / dataset).mkdir()
     for name in FILE_NAMES:
