@@ -215,6 +215,7 @@ def run_course(args: argparse.Namespace) -> int:
     runs = plan_runs(notebooks, parameter_grid(args.p, args.each))
     if args.quick:
         os.environ[QUICK_MODE_VARIABLE] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # kernels inherit it: less start-up noise
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
     run_dir = Path(args.output or RUNS_DIR) / stamp
     run_dir.mkdir(parents=True, exist_ok=False)
