@@ -5,7 +5,6 @@ check what nbval cannot: structure, stored outputs and papermill parameter error
 """
 
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -14,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+# The repository URL lives in pyproject.toml; notebooks and README must use that one.
+REPOSITORY = re.search(r'^Repository = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)[1]
 
 
 def code_cells(path):
@@ -77,3 +77,11 @@ def test_bad_dataset_names_the_parameter_and_the_allowed_values(tmp_path):
     error, _ = run_with(NOTEBOOKS[0], tmp_path, DATASET="cifar10")
     assert error.ename == "ParameterError"
     assert "DATASET = 'cifar10' (str): expected one of 'mnist', 'fashion_mnist'" in error.evalue
+
+
+def test_readme_links_the_same_repository_and_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    colab = f"colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}/blob/main/"
+    assert colab in readme
+    for path in NOTEBOOKS:
+        assert f"(notebooks/{path.name})" in readme, f"README's notebook list misses {path.name}"
