@@ -12,6 +12,13 @@ import platform
 import sys
 from typing import TypeVar
 
+# TensorFlow 2.21 leaves its oneDNN CPU kernels off on some CPUs (this course's test
+# machine among them); with them on, convolutional networks train about twice as fast
+# on the CPU, and seeded runs stay bit-identical. The variable only takes effect if it
+# is set before TensorFlow is imported, which is why notebooks import helpers first.
+# An explicit TF_ENABLE_ONEDNN_OPTS=0 in the environment still wins.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
 QUICK_MODE_VARIABLE = "COURSE_QUICK"
 _TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -96,7 +103,8 @@ def describe_environment() -> dict[str, str]:
     if info["keras_backend"] == "tensorflow":
         import tensorflow as tf
 
-        info["tensorflow"] = tf.__version__
+        onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
+        info["tensorflow"] = f"{tf.__version__} (TF_ENABLE_ONEDNN_OPTS={onednn})"
     gpus = gpu_names()
     info["gpu"] = ", ".join(gpus) if gpus else "none (running on the CPU)"
     width = max(map(len, info))
