@@ -15,9 +15,36 @@ from .data import (
     read_idx,
 )
 from .environment import describe_environment, in_quick_mode, quick, set_seed
+from .evaluation import (
+    can_plot_model,
+    comparison_row,
+    draw_model,
+    evaluate,
+    layer_table,
+    most_confident_errors,
+    per_class_metrics,
+    plot_confident_errors,
+    plot_confusion_matrices,
+    plot_learning_curves,
+    plot_prediction,
+    plot_prediction_grid,
+)
+from .models import (
+    build_model,
+    course_convnet,
+    dense_512,
+    dense_textbook,
+    keras_io_convnet,
+    report_final,
+    report_final_leaky,
+    report_model1,
+    report_model2,
+    report_model3,
+)
 from .params import ParameterError, boolean, check_parameters, choice, integer, list_of, number, text
 from .plots import plot_class_counts, show_class_means, show_images
 from .results import load_results, save_results
+from .training import TrainingRun, epoch_timer, shift_images, shifted_batches, train
 
 __all__ = [
     "CLASS_NAMES",
@@ -44,4 +71,31 @@ __all__ = [
     "show_class_means",
     "show_images",
     "text",
+    "can_plot_model",
+    "comparison_row",
+    "draw_model",
+    "evaluate",
+    "layer_table",
+    "most_confident_errors",
+    "per_class_metrics",
+    "plot_confident_errors",
+    "plot_confusion_matrices",
+    "plot_learning_curves",
+    "plot_prediction",
+    "plot_prediction_grid",
+    "build_model",
+    "course_convnet",
+    "dense_512",
+    "dense_textbook",
+    "keras_io_convnet",
+    "report_final",
+    "report_final_leaky",
+    "report_model1",
+    "report_model2",
+    "report_model3",
+    "TrainingRun",
+    "epoch_timer",
+    "shift_images",
+    "shifted_batches",
+    "train",
 ]

@@ -1,0 +1,178 @@
+"""The training call, the metrics tables and the drawings, on tiny hand-made data."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import helpers
+
+
+def tiny_model():
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input(shape=(4,), name="x"), keras.layers.Dense(3, activation="softmax", name="out")],
+        name="tiny",
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def tiny_data(n=40):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 4), dtype="float32"), rng.integers(0, 3, n)
+
+
+def test_train_records_history_and_one_time_per_epoch(capsys):
+    helpers.set_seed(0)
+    x, y = tiny_data()
+    run = helpers.train(tiny_model(), x, y, epochs=3, batch_size=8, validation_split=0.25)
+    assert isinstance(run, helpers.TrainingRun)
+    assert run.name == "tiny" and run.epochs == 3 and len(run.epoch_seconds) == 3
+    assert all(seconds > 0 for seconds in run.epoch_seconds)
+    assert run.total_seconds >= sum(run.epoch_seconds) * 0.99
+    assert run.seconds_per_epoch == pytest.approx(np.mean(run.epoch_seconds[1:]))
+    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(values) == 3 for values in run.history.values())
+    assert run.train_images == 30 and run.batch_size == 8
+    assert 1 <= run.best_epoch("val_loss") <= 3
+    assert run.final("loss") == run.history["loss"][-1]
+    printed = capsys.readouterr().out
+    assert printed.count("Epoch ") == 3 and "tiny: 3 epochs in" in printed  # verbose=2: a line per epoch
+
+
+def test_train_refuses_ambiguous_validation_and_uncompiled_models():
+    import keras
+
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="not both"):
+        helpers.train(tiny_model(), x, y, epochs=1, validation_split=0.1, validation_data=(x, y))
+    bare = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)], name="bare")
+    with pytest.raises(ValueError, match="compile"):
+        helpers.train(bare, x, y, epochs=1)
+
+
+def test_per_class_metrics_on_a_hand_made_example():
+    y_true = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 0, 0, 1, 1, 1, 2, 0])
+    table = helpers.per_class_metrics(y_true, y_pred, ["a", "b", "c"])
+    assert list(table.columns) == ["precision", "recall", "f1", "support"]
+    assert list(table.index) == ["a", "b", "c", "macro avg", "accuracy"]
+    # class a: predicted 4 times, 3 right -> precision 3/4; 4 true a, 3 found -> recall 3/4
+    assert table.loc["a", "precision"] == pytest.approx(3 / 4)
+    assert table.loc["a", "recall"] == pytest.approx(3 / 4)
+    assert table.loc["b", "precision"] == pytest.approx(2 / 3) and table.loc["b", "recall"] == 1.0
+    assert table.loc["b", "f1"] == pytest.approx(2 * (2 / 3) / (2 / 3 + 1))
+    assert table.loc["c", "precision"] == 1.0 and table.loc["c", "recall"] == 0.5
+    assert table["support"].tolist() == [4, 2, 2, 8, 8]
+    assert table.loc["accuracy", "precision"] == pytest.approx(6 / 8)
+    assert table.loc["macro avg", "recall"] == pytest.approx((3 / 4 + 1 + 0.5) / 3)
+
+
+def test_evaluate_and_comparison_row():
+    helpers.set_seed(0)
+    x, y = tiny_data()
+    model = tiny_model()
+    run = helpers.train(model, x, y, epochs=2, batch_size=8, verbose=0)
+    scores = helpers.evaluate(model, {"train": (x, y), "test": (x[:10], y[:10])})
+    assert list(scores.columns) == ["model", "split", "images", "loss", "accuracy"]
+    assert scores["split"].tolist() == ["train", "test"] and scores["images"].tolist() == [40, 10]
+    predicted = np.asarray(model.predict(x, verbose=0)).argmax(axis=1)
+    assert scores.loc[0, "accuracy"] == pytest.approx(np.mean(predicted == y))
+    row = helpers.comparison_row(model, run, scores)
+    assert row["model"] == "tiny" and row["parameters"] == 15 and row["epochs"] == 2
+    assert row["test_accuracy"] == scores.loc[1, "accuracy"]
+    assert pd.DataFrame([row]).shape == (1, 7)
+
+
+def test_most_confident_errors_orders_wrong_predictions_by_confidence():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.05, 0.95]])
+    y_true = np.array([0, 0, 1, 0])  # rows 1, 2, 3 are wrong, with confidence 0.8, 0.6, 0.95
+    assert helpers.most_confident_errors(probabilities, y_true, 5).tolist() == [3, 1, 2]
+    assert helpers.most_confident_errors(probabilities, y_true, 1).tolist() == [3]
+
+
+def test_plots_return_figures():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (12, 28, 28)).astype("uint8")
+    y_true = rng.integers(0, 10, 12)
+    probabilities = rng.dirichlet(np.ones(10), 12)
+    names = [str(k) for k in range(10)]
+    history = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [0.9, 0.7], "val_accuracy": [0.6, 0.7]}
+    figures = [
+        helpers.plot_learning_curves(history, title="t"),
+        helpers.plot_confusion_matrices(y_true, probabilities.argmax(1), names),
+        helpers.plot_prediction(images[0], probabilities[0], names, true_label=int(y_true[0])),
+        helpers.plot_prediction_grid(images, y_true, probabilities.argmax(1), names, count=12),
+        helpers.plot_confident_errors(images, probabilities, y_true, names, count=4),
+    ]
+    assert all(isinstance(fig, Figure) for fig in figures)
+    plt.close("all")
+
+
+def test_layer_table_shows_the_parameter_arithmetic():
+    table = helpers.layer_table(helpers.dense_textbook())
+    assert table["parameters"].tolist() == [7850, 110]
+    assert table["arithmetic"].tolist() == ["784*10 + 10", "10*10 + 10"]
+    conv = helpers.layer_table(helpers.keras_io_convnet()).set_index("layer")
+    assert conv.loc["conv1", "arithmetic"] == "3*3*1*32 + 32"
+    assert conv.loc["conv2", "output shape"] == "(None, 11, 11, 64)"
+    assert conv["parameters"].sum() == 34_826
+
+
+def test_draw_model_falls_back_without_graphviz(capsys):
+    import matplotlib.pyplot as plt
+
+    model = helpers.keras_io_convnet()
+    fig = helpers.draw_model(model, use_graphviz=False)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_text()]
+    assert len(texts) == len(model.layers) + 1  # one box per layer plus the input
+    assert any("conv2: Conv2D" in t and "18,496 params" in t for t in texts)
+    assert "34,826 parameters" in fig.axes[0].get_title()
+    # asking for Graphviz where it cannot work still gives a drawing
+    fig = helpers.draw_model(model, use_graphviz=True)
+    assert isinstance(fig, Figure)
+    if not helpers.can_plot_model():
+        assert "drawing the layer stack instead" in capsys.readouterr().out
+    plt.close("all")
+
+
+def test_shift_images_moves_each_image_within_the_limit():
+    images = np.zeros((50, 28, 28, 1), dtype="float32")
+    images[:, 10:18, 10:18, 0] = 1.0  # an 8x8 square in the middle
+    shifted = helpers.shift_images(images, 2, np.random.default_rng(0))
+    assert shifted.shape == images.shape and shifted.dtype == images.dtype
+    assert np.all(shifted.sum(axis=(1, 2, 3)) == 64)  # nothing falls off: the border is empty
+    rows = [np.flatnonzero(image[:, :, 0].any(axis=1))[0] - 10 for image in shifted]
+    cols = [np.flatnonzero(image[:, :, 0].any(axis=0))[0] - 10 for image in shifted]
+    assert set(rows) == set(cols) == {-2, -1, 0, 1, 2}  # every offset occurs, none beyond 2
+
+
+def test_shifted_batches_cover_every_image_once_per_epoch():
+    x = np.zeros((10, 28, 28, 1), dtype="float32")
+    y = np.arange(10)
+    data = helpers.shifted_batches(x, y, batch_size=4, max_shift=1, seed=0)
+    assert len(data) == 3 and data.num_images == 10
+    for _ in range(2):
+        labels = np.concatenate([data[i][1] for i in range(len(data))])
+        assert sorted(labels) == list(range(10))
+        data.on_epoch_end()
+    assert data[0][0].shape == (4, 28, 28, 1)
+
+
+def test_train_accepts_a_dataset_of_batches():
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")],
+        name="flat",
+    )
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 28, 28, 1), dtype="float32"), rng.integers(0, 3, 20)
+    data = helpers.shifted_batches(x, y, batch_size=8, seed=0)
+    run = helpers.train(model, data, None, epochs=2, batch_size=8, validation_data=(x[:5], y[:5]), verbose=0)
+    assert run.epochs == 2 and run.train_images == 20 and "val_accuracy" in run.history
