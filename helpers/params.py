@@ -10,6 +10,7 @@ and the values that are allowed.
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -97,6 +98,14 @@ def list_of(rule: Rule, min_length: int = 1) -> Rule:
     return Rule(f"a list of at least {min_length} items, each {rule.description}", accepts)
 
 
+def _as_literal(text: str) -> object:
+    """``"3"`` -> 3, ``"0.1"`` -> 0.1; anything that is not a Python literal stays as it is."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
 def _looks_like_parameter(name: str) -> bool:
     """Parameters are UPPER_CASE globals; everything else in a namespace is ignored."""
     return not name.startswith("_") and name.isupper()
@@ -118,8 +127,8 @@ def check_parameters(namespace: Mapping[str, object], **rules: Rule) -> dict[str
         value = namespace[name]
         if not rule.accepts(value):
             hint = ""
-            if isinstance(value, str) and "string" not in rule.description:
-                hint = " (papermill's -r and unquoted words give strings; pass numbers with -p)"
+            if isinstance(value, str) and rule.accepts(_as_literal(value)):
+                hint = " (a string: papermill's -r always passes strings; pass numbers with -p)"
             problems.append(
                 f"{name} = {value!r} ({type(value).__name__}): expected {rule.description}{hint}"
             )
