@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import ast
 import itertools
-import json
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .environment import QUICK_MODE_VARIABLE
+from .results import load_results
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -162,6 +162,12 @@ def execute(run: Run, run_dir: Path) -> None:
         print("    " + run.error.replace("\n", "\n    "), flush=True)
 
 
+def recorded_results(run: Run) -> dict[str, object]:
+    """The results a run's notebook saved (empty if it failed before saving any)."""
+    path = run.results_dir / f"{run.notebook.stem}.json"
+    return load_results(path)["results"] if path.exists() else {}
+
+
 def results_table(runs: Sequence[Run]) -> str:
     """One table per notebook: a row per recorded result, a column per run."""
     blocks = []
@@ -170,12 +176,8 @@ def results_table(runs: Sequence[Run]) -> str:
         columns = {}
         for run in group:
             name = run.label or "default"
-            path = run.results_dir / f"{notebook.stem}.json"
-            values: dict[str, object] = {"status": "FAILED" if run.error else "ok",
-                                         "run_seconds": round(run.seconds, 1)}
-            if path.exists():
-                values.update(json.loads(path.read_text())["results"])
-            columns[name] = values
+            columns[name] = {"status": "FAILED" if run.error else "ok",
+                             "run_seconds": round(run.seconds, 1), **recorded_results(run)}
         keys = list(dict.fromkeys(key for values in columns.values() for key in values))
         header = ["result", *columns]
         rows = [[key, *(_format(columns[c].get(key, "")) for c in columns)] for key in keys]
@@ -202,9 +204,7 @@ def write_summary(runs: Sequence[Run], run_dir: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["notebook", "run", "result", "value"])
         for run in runs:
-            record = run.results_dir / f"{run.notebook.stem}.json"
-            results = json.loads(record.read_text())["results"] if record.exists() else {}
-            for key, value in {"run_seconds": round(run.seconds, 3), **results}.items():
+            for key, value in {"run_seconds": round(run.seconds, 3), **recorded_results(run)}.items():
                 writer.writerow([run.notebook.stem, run.label or "default", key, value])
     return path
 
