@@ -1,10 +1,40 @@
-"""Shared helpers for the course notebooks: data, bookkeeping and plots.
+"""Shared helpers for the course notebooks: what every lesson needs but none is about.
 
-The notebooks show what each lesson is about (the layers of a model, the call to
-``fit``); these helpers hold what every lesson needs but none is about: verified
-dataset loading, seeding, quick mode, parameter checks, results files and plots.
+A notebook shows what its lesson is about: the layers of a model, the call to
+``compile`` and ``fit``, the comparison it makes. This package holds the rest.
+
+Where code goes (one home for each kind; a function lives where its result belongs):
+
+=================  ===================================================================
+module             what lives there
+=================  ===================================================================
+``data``           datasets: verified, offline-capable loading, class names
+``augment``        input pipelines that change images (random shifts today; notebook
+                   06's augmentation pipelines and their Keras-layer counterparts)
+``models``         builders of models that *more than one* notebook trains, and tools
+                   that read a model (``layer_table``); a model taught once is written
+                   out in its notebook only
+``training``       ``train`` (fit + clock), ``TrainingRun``, training budgets; later:
+                   callbacks, TensorBoard logging, and training a grid of
+                   configurations over several seeds (notebooks 04-06)
+``evaluation``     numbers and tables from trained models: metrics per split and
+                   per class, comparison rows; later: the tidy table of a grid with
+                   mean and spread over seeds
+``plots``          every function that draws: it returns a matplotlib ``Figure``
+                   (images, learning curves, overlaid curves of several runs,
+                   confusion matrices, predictions, model drawings, TensorBoard
+                   scalars read back from their event files)
+``environment``    versions, devices, seeding, quick mode, quiet TensorFlow start-up
+``params``         the rules that check a notebook's parameters
+``results``        the results file each notebook writes, and where it goes
+=================  ===================================================================
+
+Instructors' tools (the headless runner, the notebook formatter, the regression
+reference) are not here: they live in ``course_tools/`` of the repository, which
+Colab never installs.
 """
 
+from .augment import shift_images, shifted_batches
 from .data import (
     CLASS_NAMES,
     DATASET_NAMES,
@@ -14,41 +44,44 @@ from .data import (
     load_dataset,
     read_idx,
 )
-from .environment import describe_environment, in_quick_mode, quick, set_seed
-from .evaluation import (
+from .environment import describe_environment, environment_info, in_quick_mode, quick, set_seed
+from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
+from .models import course_convnet, dense_512, dense_textbook, keras_io_convnet, layer_table, report_final
+from .params import (
+    ParameterError,
+    boolean,
+    check_parameters,
+    choice,
+    integer,
+    list_of,
+    number,
+    optional,
+    parse_literal,
+    text,
+    writable_folder,
+)
+from .plots import (
     can_plot_model,
-    comparison_row,
     draw_model,
-    evaluate,
-    layer_table,
-    most_confident_errors,
-    per_class_metrics,
+    plot_class_counts,
     plot_confident_errors,
     plot_confusion_matrices,
     plot_learning_curves,
     plot_prediction,
     plot_prediction_grid,
+    show_class_means,
+    show_images,
 )
-from .models import (
-    build_model,
-    course_convnet,
-    dense_512,
-    dense_textbook,
-    keras_io_convnet,
-    report_final,
-    report_final_leaky,
-    report_model1,
-    report_model2,
-    report_model3,
-)
-from .params import ParameterError, boolean, check_parameters, choice, integer, list_of, number, text
-from .plots import plot_class_counts, show_class_means, show_images
-from .results import load_results, save_results
-from .training import TrainingRun, epoch_timer, shift_images, shifted_batches, train
+from .results import load_results, results_folder, save_results
+from .training import BUDGET_CHOICES, TrainingBudget, TrainingRun, epoch_timer, train, training_budget
+
+#: Lets a notebook's setup cell check that ``import helpers`` found this package
+#: and not a student's own ``helpers.py``.
+IS_COURSE_PACKAGE = True
 
 __all__ = [
     "boolean",
-    "build_model",
+    "BUDGET_CHOICES",
     "can_plot_model",
     "check_parameters",
     "choice",
@@ -62,11 +95,13 @@ __all__ = [
     "dense_textbook",
     "describe_environment",
     "draw_model",
+    "environment_info",
     "epoch_timer",
     "evaluate",
     "IDXFormatError",
     "in_quick_mode",
     "integer",
+    "IS_COURSE_PACKAGE",
     "keras_io_convnet",
     "layer_table",
     "list_of",
@@ -74,7 +109,9 @@ __all__ = [
     "load_results",
     "most_confident_errors",
     "number",
+    "optional",
     "ParameterError",
+    "parse_literal",
     "per_class_metrics",
     "plot_class_counts",
     "plot_confident_errors",
@@ -85,10 +122,7 @@ __all__ = [
     "quick",
     "read_idx",
     "report_final",
-    "report_final_leaky",
-    "report_model1",
-    "report_model2",
-    "report_model3",
+    "results_folder",
     "save_results",
     "set_seed",
     "shift_images",
@@ -97,5 +131,8 @@ __all__ = [
     "show_images",
     "text",
     "train",
+    "training_budget",
+    "TrainingBudget",
     "TrainingRun",
+    "writable_folder",
 ]

@@ -16,11 +16,16 @@ are never used (a bad file in the cache is moved aside to ``<file>.corrupt``).
 The verified uncompressed file is kept in the cache so that later loads only
 read and hash it, which takes a fraction of the time of gunzipping.
 
+A download that cannot finish is abandoned rather than left to hang a notebook:
+each read waits at most ``_DOWNLOAD_TIMEOUT_S`` and the whole file at most about
+``_DOWNLOAD_DEADLINE_S``. A full disk is reported as such, naming where.
+
 The IDX files are parsed with NumPy; no deep-learning framework is imported.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
@@ -28,6 +33,7 @@ import math
 import os
 import struct
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -39,6 +45,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from ._files import write_atomically
 
 __all__ = [
     "CLASS_NAMES",
@@ -72,10 +80,15 @@ CLASS_NAMES: dict[str, list[str]] = {
 CACHE_ENV_VAR = "COURSE_DATA_CACHE"
 MIRROR_ENV_VAR = "COURSE_DATA_MIRROR"
 
-_DOWNLOAD_TIMEOUT_S = 30
+_DOWNLOAD_TIMEOUT_S = 30  # the longest wait for any one read from the server
+_DOWNLOAD_DEADLINE_S = 600  # the longest one file may take: a trickling server must not hang
 _DOWNLOAD_CHUNK_BYTES = 1 << 20
 _USER_AGENT = "dl-course-data-loader/1.0 (Python urllib)"
 _IDX_UBYTE = 0x08
+# Write failures that mean "no room here" (a full disk, or a used-up quota on a shared machine).
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# Cache paths found to be folders: each is reported once per Python session, not on every load.
+_FOLDERS_REPORTED: set[Path] = set()
 
 
 class DatasetError(RuntimeError):
@@ -102,6 +115,13 @@ class _ChecksumMismatchError(ValueError):
 
 class _UnavailableError(Exception):
     """A source does not have the file (not found, HTTP error, network failure)."""
+
+
+class _DiskFullError(Exception):
+    """A download could not be written: the disk (or quota) holding the named file is full.
+
+    Every later source would be downloaded to the same place, so the search stops here.
+    """
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,15 @@ _SYSTEM_DIRS: dict[str, tuple[Path, ...]] = {
 
 
 @dataclass(frozen=True)
+class _Mirror:
+    """The mirror root: which setting named it, as typed, and as resolved (absolute)."""
+
+    setting: str  # "COURSE_DATA_MIRROR" or "mirror_dir"
+    given: str
+    root: Path
+
+
+@dataclass(frozen=True)
 class _Places:
     """Where to look for one dataset's files, resolved from load_dataset's arguments."""
 
@@ -167,7 +196,7 @@ class _Places:
     cache: Path  # <cache_dir>/<dataset>
     folders: tuple[Path, ...]  # mirror folder, then system folders
     urls: tuple[str, ...]
-    mirror_unset: bool
+    mirror: _Mirror | None  # None when no mirror is set
     progress: bool
 
 
@@ -225,8 +254,17 @@ def load_dataset(
     for training and 10000 for test. Each file is searched for in the cache,
     ``mirror_dir``, ``system_dirs`` and then downloaded from ``urls`` (base
     URLs, tried in turn); ``None`` means the defaults described in the module
-    docstring. Bad files are skipped with a CorruptFileWarning; a DatasetError
-    explains what was tried and how to fix it when no source works.
+    docstring. A relative ``mirror_dir`` (or ``COURSE_DATA_MIRROR``) is resolved
+    from the current folder, which in a notebook is the notebook's own folder:
+    give an absolute path.
+
+    Bad files are skipped with a CorruptFileWarning; a DatasetError explains what
+    was tried and how to fix it when no source works (including a mirror folder
+    that is missing or lacks its ``<dataset>/`` level), or when a download finds
+    the disk full. A folder sitting where a cache file belongs does not stop the
+    load: the file comes from the next source, and a single warning per Python
+    session names the folder to remove (until then every load fetches the file
+    again). A cache that cannot be written otherwise is a warning on each load.
     """
     places = _resolve_places(name, cache_dir, mirror_dir, system_dirs, urls, progress)
     arrays = []
@@ -251,18 +289,32 @@ def _resolve_places(
     if name not in DATASET_NAMES:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
     cache_root = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
-    if mirror_dir is None:
-        mirror_dir = os.environ.get(MIRROR_ENV_VAR) or None
-    mirror = () if mirror_dir is None else (Path(mirror_dir).expanduser() / name,)
+    mirror = _resolve_mirror(mirror_dir)
     systems = _SYSTEM_DIRS[name] if system_dirs is None else tuple(Path(d) for d in system_dirs)
     return _Places(
         dataset=name,
         cache=cache_root / name,
-        folders=(*mirror, *systems),
+        folders=(*(() if mirror is None else (mirror.root / name,)), *systems),
         urls=_URLS[name] if urls is None else tuple(urls),
-        mirror_unset=mirror_dir is None,
+        mirror=mirror,
         progress=progress,
     )
+
+
+def _resolve_mirror(mirror_dir: str | Path | None) -> _Mirror | None:
+    """The mirror root from the argument, else ``COURSE_DATA_MIRROR``, made absolute.
+
+    A relative path is resolved from the current folder; the path as typed is kept
+    so that a failure can say so and name that folder (a notebook's current folder
+    is the notebook's own, not the shell's).
+    """
+    if mirror_dir is not None:
+        setting, given = "mirror_dir", str(mirror_dir)
+    elif os.environ.get(MIRROR_ENV_VAR):
+        setting, given = MIRROR_ENV_VAR, os.environ[MIRROR_ENV_VAR]
+    else:
+        return None
+    return _Mirror(setting, given, Path(given).expanduser().absolute())
 
 
 def _load_file(spec: _IDXFile, places: _Places) -> np.ndarray:
@@ -279,6 +331,8 @@ def _load_file(spec: _IDXFile, places: _Places) -> np.ndarray:
         except (IDXFormatError, _ChecksumMismatchError) as exc:
             tried.append(str(exc))
             _reject(source, exc, places.cache)
+        except _DiskFullError as exc:
+            raise DatasetError(_disk_full_message(source, places, exc)) from None
         else:
             if source.path != cache_file:
                 _save_to_cache(data, cache_file)
@@ -361,6 +415,8 @@ def _read_local(path: Path) -> bytearray:
     except FileNotFoundError as exc:
         raise _UnavailableError(f"{path}: not found") from exc
     except OSError as exc:
+        if path.is_dir():
+            raise _UnavailableError(f"{path}: is a folder, not a file") from exc
         raise _UnavailableError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
@@ -383,32 +439,37 @@ def _gunzip(raw: bytes, label: str) -> bytearray:
 
 
 def _save_to_cache(data: bytearray, target: Path) -> None:
-    """Atomically store verified bytes as ``target``; warn (only) if the cache is not writable."""
+    """Atomically store verified bytes as ``target``; warn (only) if the cache is not writable.
+
+    The data is already loaded, so a cache that cannot take it never fails the
+    load. A folder in the file's place is reported once per session (it stays
+    until someone removes it, and a warning on every load would only be noise).
+    """
+    if target.is_dir():
+        if target not in _FOLDERS_REPORTED:
+            _FOLDERS_REPORTED.add(target)
+            warnings.warn(
+                f"{target} is a folder, but the cache needs the file {target.name} there: "
+                "remove that folder (the loader never deletes it). Until then every load "
+                "reads the file from another source again, which is slower. "
+                "(This warning is shown once per session.)",
+                stacklevel=4,
+            )
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(data, target)
+        write_atomically(target, data)
     except OSError as exc:
+        if exc.errno in _DISK_FULL_ERRNOS:
+            problem = f": the disk is full at {target.parent} ({exc.strerror})"
+            fix = f" Free some space there, or set {CACHE_ENV_VAR} to a folder on another disk."
+        else:
+            problem, fix = f" ({exc})", ""
         warnings.warn(
-            f"could not save {target} to the cache ({exc}); the data was loaded, "
-            "but the next load will be slower",
+            f"could not save {target} to the cache{problem}; the data was loaded, "
+            f"but the next load will be slower.{fix}",
             stacklevel=4,
         )
-
-
-def _write_atomically(data: bytearray, target: Path) -> None:
-    """Write to a uniquely named temp file beside ``target``, then rename it into place.
-
-    Readers never see a half-written file, and concurrent writers cannot clash.
-    """
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def _move_aside(path: Path) -> None:
@@ -428,13 +489,18 @@ def _download(url: str, part_dir: Path, progress: bool) -> bytearray:
     """Download a .gz into a unique ``.part`` file and return its uncompressed content.
 
     The ``.part`` file is always removed, so an interrupted download never
-    leaves anything that looks like a complete file.
+    leaves anything that looks like a complete file. A full disk while writing
+    it raises _DiskFullError naming the file (the network is not to blame).
     """
     fd, part = _new_part_file(part_dir, url.rsplit("/", 1)[-1])
     try:
-        with os.fdopen(fd, "wb") as sink:
+        with os.fdopen(fd, "wb") as sink:  # closing flushes: a full disk may show only here
             _stream(url, sink, progress)
         raw = part.read_bytes()
+    except OSError as exc:
+        if exc.errno in _DISK_FULL_ERRNOS:
+            raise _DiskFullError(f"the disk is full at {part} ({exc.strerror})") from exc
+        raise
     finally:
         part.unlink(missing_ok=True)
     return _gunzip(raw, url)
@@ -451,17 +517,24 @@ def _new_part_file(folder: Path, file_name: str) -> tuple[int, Path]:
 
 
 def _stream(url: str, sink: BinaryIO, progress: bool) -> None:
-    """Copy the body at ``url`` into ``sink``; raise _UnavailableError on any failed transfer."""
+    """Copy the body at ``url`` into ``sink``; raise _UnavailableError on any failed transfer.
+
+    A full disk while writing to ``sink`` is not a failed transfer: that OSError
+    propagates for the caller, which knows the file, to report.
+    """
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    deadline = time.monotonic() + _DOWNLOAD_DEADLINE_S
     try:
         with urllib.request.urlopen(request, timeout=_DOWNLOAD_TIMEOUT_S) as response:
             expected = _content_length(response)
-            received = _copy_with_progress(response, sink, expected, url, progress)
+            received = _copy_with_progress(response, sink, expected, url, progress, deadline)
     except urllib.error.HTTPError as exc:
         raise _UnavailableError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         raise _UnavailableError(f"{url}: cannot connect ({exc.reason})") from exc
     except (http.client.HTTPException, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL_ERRNOS:
+            raise
         raise _UnavailableError(f"{url}: transfer interrupted ({exc!r})") from exc
     except ValueError as exc:
         raise _UnavailableError(f"{url}: invalid URL ({exc})") from exc
@@ -483,8 +556,14 @@ def _copy_with_progress(
     total: int | None,
     url: str,
     progress: bool,
+    deadline: float,
 ) -> int:
-    """Copy the response in chunks with a progress bar; return the number of bytes copied."""
+    """Copy the response in chunks with a progress bar; return the number of bytes copied.
+
+    Each read returns whatever has arrived (``read1``), so a server that trickles
+    a byte at a time is noticed: past ``deadline`` (a ``time.monotonic`` value)
+    the download is abandoned with _UnavailableError.
+    """
     # Imported here: tqdm.auto warns about missing notebook widgets at import time,
     # which only matters when there is a download to show.
     from tqdm.auto import tqdm
@@ -499,10 +578,16 @@ def _copy_with_progress(
         disable=not progress,
         leave=False,
     ) as bar:
-        while chunk := response.read(_DOWNLOAD_CHUNK_BYTES):
+        while chunk := response.read1(_DOWNLOAD_CHUNK_BYTES):
             sink.write(chunk)
             received += len(chunk)
             bar.update(len(chunk))
+            if time.monotonic() > deadline and received != total:
+                of_total = "" if total is None else f" of {total}"
+                raise _UnavailableError(
+                    f"{url}: gave up after {_DOWNLOAD_DEADLINE_S:g} s, the server is too slow "
+                    f"(received {received}{of_total} bytes)"
+                )
     return received
 
 
@@ -514,19 +599,71 @@ def _failure_message(spec: _IDXFile, places: _Places, tried: list[str]) -> str:
     dataset = places.dataset
     primary, *others = _URLS[dataset]
     mirror_note = (
-        f" ({MIRROR_ENV_VAR} is not set, so no mirror folder)" if places.mirror_unset else ""
+        f" ({MIRROR_ENV_VAR} is not set, so no mirror folder)" if places.mirror is None else ""
     )
+    problems = () if places.mirror is None else _mirror_problems(places.mirror, dataset)
     lines = [
         f"Could not load {dataset!r}: no source had a good copy of {spec.name}.",
         f"Places tried{mirror_note}:",
         *(f"  - {entry}" for entry in tried),
+        *(f"Problem with the mirror folder: {problem}" for problem in problems),
         "How to fix it (any one of these):",
         "  1. Download these files:",
         *(f"       {primary}{f.name}.gz" for f in _FILES[dataset]),
         *(f"     (also available under {base})" for base in others),
         f"     and put them (as .gz or uncompressed) in {places.cache}{os.sep}",
         f"  2. Or set {MIRROR_ENV_VAR} to a folder laid out as <folder>/{dataset}/<file>.gz",
-        "     (for example a shared drive or USB stick holding the official files).",
+        "     (for example a shared drive or USB stick holding the official files),",
+        "     given as an absolute path.",
         "  3. Or connect to the internet and run again: the files download and cache themselves.",
     ]
     return "\n".join(lines)
+
+
+def _mirror_problems(mirror: _Mirror, dataset: str) -> list[str]:
+    """What is wrong with how the mirror folder is given or laid out, in plain words.
+
+    A mirror that is missing, relative, or one level too high or too low only
+    shows up as "not found" entries, which do not say what to change.
+    """
+    problems = []
+    if not Path(mirror.given).expanduser().is_absolute():
+        problems.append(
+            f"{mirror.setting} is the relative path {mirror.given!r}, resolved from the "
+            f"current folder {Path.cwd()}: give an absolute path (a notebook's current "
+            "folder is its own folder, not the one where you started Jupyter)."
+        )
+    root, expected = mirror.root, mirror.root / dataset
+    if not root.is_dir():
+        problems.append(f"{root} (from {mirror.setting}) does not exist or is not a folder.")
+    elif not expected.is_dir():
+        problems.append(
+            f"{root} (from {mirror.setting}) has no {dataset}{os.sep} subfolder: "
+            f"the files are expected in {expected}{os.sep}."
+        )
+        loose = [
+            path.name
+            for spec in _FILES[dataset]
+            for path in (root / spec.name, root / f"{spec.name}.gz")
+            if path.is_file()
+        ]
+        if loose:
+            problems.append(
+                f"the files lie directly in {root} ({', '.join(loose)}): move them into a "
+                f"{dataset}{os.sep} subfolder, {expected}{os.sep} (MNIST and Fashion-MNIST "
+                "files have the same names, so each dataset needs its own subfolder)."
+            )
+    return problems
+
+
+def _disk_full_message(source: _Source, places: _Places, problem: _DiskFullError) -> str:
+    """Explain that a download stopped because its disk is full, where, and how to make room."""
+    dataset = places.dataset
+    megabytes = math.ceil(sum(math.prod(spec.shape) for spec in _FILES[dataset]) / 1e6)
+    return "\n".join(
+        [
+            f"Could not load {dataset!r}: {problem}, while downloading {source.label}.",
+            f"Free some space on that disk, or set {CACHE_ENV_VAR} to a folder on a disk "
+            f"with room (the {dataset} files take about {megabytes} MB), and run again.",
+        ]
+    )

@@ -1,15 +1,18 @@
-"""Runtime bookkeeping shared by every notebook: versions, seeding and quick mode.
+"""Runtime bookkeeping shared by every notebook: versions, devices, seeding and quick mode.
 
 Keras is imported inside the functions, not at module level, so that
 ``import helpers`` stays fast and the data tools work without a deep-learning
-backend installed.
+backend installed. Every notebook imports ``helpers`` in its first cell, before
+Keras, which makes this module the place where TensorFlow is configured.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
+import tempfile
 from typing import TypeVar
 
 # TensorFlow 2.21 leaves its oneDNN CPU kernels off on some CPUs (this course's test
@@ -18,6 +21,29 @@ from typing import TypeVar
 # is set before TensorFlow is imported, which is why notebooks import helpers first.
 # An explicit TF_ENABLE_ONEDNN_OPTS=0 in the environment still wins.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+# TensorFlow's C++ core writes log lines straight to the process's stderr, which
+# Jupyter shows in red under the cell: "I0000 ... oneDNN custom operations are on",
+# "Could not find cuda drivers", "failed call to cuInit", and during training
+# "E0000 ... NodeDef mentions attribute use_unbounded_threadpool". None is a problem
+# of the student's code, and students read red text as "I broke it". Level 3 keeps
+# only FATAL messages of the C++ core; Python errors (a failing cell's traceback,
+# Keras's and TensorFlow's Python warnings) are not affected. An explicit
+# TF_CPP_MIN_LOG_LEVEL in the environment still wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Lines that TensorFlow's import writes to stderr whatever TF_CPP_MIN_LOG_LEVEL says
+# (measured with TF 2.21): absl's pre-initialisation notice and the CUDA stub's
+# "no GPU" notice. _import_keras drops exactly these and passes everything else on.
+_IMPORT_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog\(\) is called"
+    r"|cudart_stub\.cc:\d+\] Could not find cuda drivers"
+    r"|oneDNN custom operations are on"
+    r"|cpu_feature_guard\.cc"
+    r"|To enable the following instructions: .* rebuild TensorFlow"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|failed call to cuInit"
+)
 
 QUICK_MODE_VARIABLE = "COURSE_QUICK"
 _TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -44,6 +70,47 @@ def quick(full: T, quick_value: T) -> T:
     return quick_value if in_quick_mode() else full
 
 
+def _import_keras():
+    """Import Keras; with the TensorFlow backend, without TensorFlow's start-up log lines.
+
+    The lines come from C++ straight to file descriptor 2, where Python's
+    ``warnings`` and ``logging`` cannot reach them. So stderr is sent to a
+    temporary file while TensorFlow is imported, then everything that is not one
+    of the known start-up notices (``_IMPORT_NOISE``) is written back to stderr:
+    a real problem during the import still shows.
+    """
+    wants_tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+    if wants_tensorflow and "tensorflow" not in sys.modules:
+        _quietly_import_tensorflow()
+    import keras
+
+    return keras
+
+
+def _quietly_import_tensorflow() -> None:
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError:
+            pass  # Keras reports a missing backend itself, with its own message
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+        captured.seek(0)
+        text = captured.read().decode("utf-8", errors="replace")
+    kept = without_start_up_noise(text)
+    if kept:
+        print(kept, file=sys.stderr)
+
+
+def without_start_up_noise(text: str) -> str:
+    """``text`` without TensorFlow's known start-up notices (``_IMPORT_NOISE``) and blank lines."""
+    return "\n".join(line for line in text.splitlines() if line.strip() and not _IMPORT_NOISE.search(line))
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the active Keras backend in one call.
 
@@ -51,8 +118,7 @@ def set_seed(seed: int) -> None:
     that a re-run on the same machine gives bit-identical weights. Other machines,
     thread counts or library versions still change the last digits.
     """
-    import keras
-
+    keras = _import_keras()
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -61,8 +127,11 @@ def set_seed(seed: int) -> None:
 
 
 def gpu_names() -> list[str]:
-    """Names of the accelerators the active Keras backend can use (empty on CPU)."""
-    import keras
+    """Names of the accelerators the active Keras backend can use (empty on the CPU).
+
+    Training budgets use it: the sources' full settings where there is a GPU.
+    """
+    keras = _import_keras()
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -81,16 +150,11 @@ def gpu_names() -> list[str]:
     return []
 
 
-def describe_environment() -> dict[str, str]:
-    """Print and return the versions and hardware a notebook runs on.
-
-    Printing this at the top of every notebook makes results comparable: a number
-    measured on a GPU with the JAX backend is not expected to match one measured on
-    a laptop CPU with TensorFlow.
-    """
-    import keras
+def environment_info() -> dict[str, str]:
+    """The versions and hardware a notebook runs on, as a dict (results files record it)."""
     import numpy as np
 
+    keras = _import_keras()
     info = {
         "python": platform.python_version(),
         "keras": keras.__version__,
@@ -105,8 +169,23 @@ def describe_environment() -> dict[str, str]:
 
         onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default")
         info["tensorflow"] = f"{tf.__version__} (TF_ENABLE_ONEDNN_OPTS={onednn})"
+    elif info["keras_backend"] == "jax":
+        import jax
+
+        info["jax"] = jax.__version__
     gpus = gpu_names()
     info["gpu"] = ", ".join(gpus) if gpus else "none (running on the CPU)"
+    return info
+
+
+def describe_environment() -> dict[str, str]:
+    """Print and return the versions and hardware a notebook runs on.
+
+    Printing this at the top of every notebook makes results comparable: a number
+    measured on a GPU with the JAX backend is not expected to match one measured on
+    a laptop CPU with TensorFlow.
+    """
+    info = environment_info()
     width = max(map(len, info))
     for key, value in info.items():
         print(f"{key:<{width}} : {value}")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
+from pathlib import Path
 
 
 class ParameterError(ValueError):
@@ -27,6 +29,8 @@ class Rule:
 
     description: str
     accepts: Callable[[object], bool]
+    #: Optional: says *why* a rejected value is wrong (e.g. "it is a file").
+    explain: Callable[[object], str] | None = None
 
 
 def _range_words(minimum: float | None, maximum: float | None) -> str:
@@ -98,8 +102,45 @@ def list_of(rule: Rule, min_length: int = 1) -> Rule:
     return Rule(f"a list of at least {min_length} items, each {rule.description}", accepts)
 
 
-def _as_literal(text: str) -> object:
-    """``"3"`` -> 3, ``"0.1"`` -> 0.1; anything that is not a Python literal stays as it is."""
+def optional(rule: Rule) -> Rule:
+    """``None`` (meaning: decided by the notebook, e.g. by the training budget) or ``rule``."""
+    return Rule(f"None or {rule.description}", lambda v: v is None or rule.accepts(v), rule.explain)
+
+
+def _folder_problem(value: object) -> str:
+    """Why ``value`` cannot be a folder to write into ("" when it can)."""
+    path = Path(str(value)).expanduser()
+    if path.exists() and not path.is_dir():
+        return f"{str(path)!r} exists and is not a folder"
+    existing = path
+    while not existing.exists():  # the folder is created later: its nearest ancestor decides
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{str(existing)!r} is a file, so no folder can be made inside it"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"this process may not write into {str(existing.resolve())!r}"
+    return ""
+
+
+def writable_folder() -> Rule:
+    """A folder name that this notebook can create or write into (relative to the notebook).
+
+    Checked with the parameters so that a notebook never trains for minutes and
+    then fails to save its results.
+    """
+    return Rule(
+        "a folder this notebook can write into (created if missing)",
+        lambda v: isinstance(v, str) and v.strip() != "" and not _folder_problem(v),
+        lambda v: _folder_problem(v) if isinstance(v, str) and v.strip() else "",
+    )
+
+
+def parse_literal(text: str) -> object:
+    """Read a value as a Python literal (``"3"`` -> 3, ``"[16, 32]"`` -> [16, 32]), else keep the string.
+
+    The course runner reads ``-p NAME=VALUE`` with it, and the parameter check
+    uses it to spot numbers that arrived as strings (papermill's ``-r``).
+    """
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -127,8 +168,10 @@ def check_parameters(namespace: Mapping[str, object], **rules: Rule) -> dict[str
         value = namespace[name]
         if not rule.accepts(value):
             hint = ""
-            if isinstance(value, str) and rule.accepts(_as_literal(value)):
+            if isinstance(value, str) and rule.accepts(parse_literal(value)):
                 hint = " (a string: papermill's -r always passes strings; pass numbers with -p)"
+            elif rule.explain is not None and rule.explain(value):
+                hint = f" ({rule.explain(value)})"
             problems.append(
                 f"{name} = {value!r} ({type(value).__name__}): expected {rule.description}{hint}"
             )

@@ -7,7 +7,13 @@ Every notebook ends by writing ``<RESULTS_DIR>/<notebook stem>.json``::
      "results": {"test_accuracy_dense_512": 0.9812, "train_seconds_dense_512": 41.3, ...}}
 
 ``results`` is flat: one name per number, accuracies as fractions (0.98, not 98)
-and durations in seconds, so the course runner can put runs side by side.
+and durations in seconds, so the course runner can put runs side by side. The
+file also records the run's ``environment`` (library versions, backend, GPU or
+CPU) and, for training notebooks, its resolved ``training`` budget.
+
+Under the test suite ``COURSE_RESULTS_DIR`` redirects every notebook's results
+and saved models to a temporary folder, so a test run never overwrites the
+results of a student's own full run.
 """
 
 from __future__ import annotations
@@ -15,20 +21,22 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from numbers import Integral, Real
 from pathlib import Path
 
-from .environment import in_quick_mode
+from ._files import write_atomically
+from .environment import environment_info, in_quick_mode
 
-Scalar = float | int | str | bool
+RESULTS_ENV_VAR = "COURSE_RESULTS_DIR"
+
+Scalar = float | int | str | bool | None
 
 
 def _plain(name: str, value: object) -> Scalar:
     """Turn NumPy scalars into plain Python values; refuse nested or non-finite ones."""
-    if isinstance(value, bool | str):
+    if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, Integral):
         return int(value)
@@ -43,24 +51,40 @@ def _plain(name: str, value: object) -> Scalar:
     )
 
 
+def results_folder(results_dir: str | os.PathLike[str]) -> Path:
+    """The folder for this run's results file and saved models, created if missing.
+
+    It is ``results_dir`` (the notebook's ``RESULTS_DIR``), except under the test
+    suite, which sets ``COURSE_RESULTS_DIR`` to a temporary folder: a test run never
+    touches a student's results.
+    """
+    redirected = os.environ.get(RESULTS_ENV_VAR)
+    folder = Path(redirected) if redirected else Path(results_dir)
+    folder = folder.expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def save_results(
     notebook: str,
     results: Mapping[str, object],
     *,
     results_dir: str | os.PathLike[str],
     parameters: Mapping[str, object],
+    budget=None,
 ) -> Path:
     """Write the results of one notebook run to ``<results_dir>/<notebook>.json``.
 
     The file is written atomically (a half-written file never replaces a good one)
-    and also records the parameters, the Keras backend and whether quick mode was on.
-    Returns the path written.
+    and also records the parameters, the environment (versions, backend, device),
+    whether quick mode was on and, given the notebook's
+    :class:`~helpers.training.TrainingBudget`, the training lengths it resolved.
+    ``results_dir`` goes through :func:`results_folder`. Returns the path written.
     """
-    import keras
-
+    environment = environment_info()
     record = {
         "notebook": notebook,
-        "keras_backend": keras.backend.backend(),
+        "keras_backend": environment["keras_backend"],
         "quick_mode": in_quick_mode(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "parameters": {
@@ -69,14 +93,12 @@ def save_results(
             for name, value in parameters.items()
         },
         "results": {name: _plain(name, value) for name, value in results.items()},
+        "environment": environment,
     }
-    folder = Path(results_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{notebook}.json"
-    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False) as handle:
-        json.dump(record, handle, indent=2)
-        handle.write("\n")
-    os.replace(handle.name, path)
+    if budget is not None:
+        record["training"] = budget.record()
+    path = write_atomically(results_folder(results_dir) / f"{notebook}.json",
+                            json.dumps(record, indent=2) + "\n")
     width = max(map(len, record["results"]), default=0)
     print(f"Saved {len(record['results'])} results to {path}")
     for name, value in record["results"].items():

@@ -1,4 +1,4 @@
-"""One training call for every notebook: ``fit`` plus a clock.
+"""Training: one ``fit`` call with a clock for every notebook, and training budgets.
 
 :func:`train` calls ``model.fit`` with ``verbose=2`` (one line per epoch: readable
 in stored notebook outputs and logs, unlike progress bars) and returns a
@@ -9,12 +9,10 @@ compiling the model's computation graph.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 
 
 def _epoch_timer_class():
@@ -73,10 +71,6 @@ class TrainingRun:
         later = self.epoch_seconds[1:] or self.epoch_seconds
         return float(sum(later) / len(later))
 
-    def final(self, metric: str) -> float:
-        """The last epoch's value of ``metric`` (e.g. ``"val_accuracy"``)."""
-        return float(self.history[metric][-1])
-
     def best_epoch(self, metric: str = "val_loss") -> int:
         """The 1-based epoch with the best ``metric`` (lowest loss or highest accuracy)."""
         values = self.history[metric]
@@ -102,7 +96,7 @@ def train(
     Give either ``validation_split`` (Keras holds out the *last* fraction of
     ``x``/``y``, before shuffling) or ``validation_data=(x_val, y_val)``, or
     neither. ``x`` may also be a dataset of batches (such as
-    :func:`shifted_batches`) with ``y=None``; ``batch_size`` is then the dataset's.
+    :func:`helpers.shifted_batches`) with ``y=None``; ``batch_size`` is then the dataset's.
     ``verbose=2`` prints one line per epoch.
     """
     if validation_split is not None and validation_data is not None:
@@ -144,48 +138,86 @@ def train(
     return run
 
 
-def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
-    """Move every image by its own random whole-pixel offset in ``-max_shift..max_shift``.
+# ------------------------------------------------------------ training budgets
 
-    ``images`` has shape (n, height, width, channels); the border that moves in is
-    filled with zeros (the background of MNIST and Fashion-MNIST).
+#: The values of a notebook's ``BUDGET`` parameter.
+BUDGET_CHOICES = ("auto", "full", "cpu")
+
+
+@dataclass(frozen=True)
+class TrainingBudget:
+    """How long a notebook trains, resolved for this machine: see :func:`training_budget`.
+
+    ``values`` maps each training-length parameter (``EPOCHS``, ...) to the value
+    this run uses and ``origins`` says where each came from. Index it like a dict:
+    ``budget["EPOCHS"]``.
     """
-    images = np.asarray(images)
-    count, height, width = images.shape[:3]
-    m = max_shift
-    padded = np.pad(images, ((0, 0), (m, m), (m, m)) + ((0, 0),) * (images.ndim - 3))
-    rows = rng.integers(0, 2 * m + 1, count)[:, None] + np.arange(height)[None, :]
-    cols = rng.integers(0, 2 * m + 1, count)[:, None] + np.arange(width)[None, :]
-    return padded[np.arange(count)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+    name: str  # "full", "cpu" or "quick"
+    reason: str
+    values: dict[str, int | float]
+    origins: dict[str, str]
+
+    def __getitem__(self, key: str) -> int | float:
+        return self.values[key]
+
+    def record(self) -> dict[str, object]:
+        """What the results file keeps of the budget (see :func:`helpers.save_results`)."""
+        return {"budget": self.name, "reason": self.reason,
+                "values": dict(self.values), "origins": dict(self.origins)}
 
 
-def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: int = 0):
-    """Training batches with *data augmentation*: every image shifted at random, anew each epoch.
+def training_budget(
+    budget: str,
+    *,
+    full: Mapping[str, int | float],
+    cpu: Mapping[str, int | float],
+    quick: Mapping[str, int | float],
+    given: Mapping[str, int | float | None],
+) -> TrainingBudget:
+    """Resolve a notebook's training lengths for this machine, print them and return them.
 
-    Returns a ``keras.utils.PyDataset`` to pass to ``fit`` (or :func:`train`) in
-    place of ``x`` and ``y``; it shuffles the images every epoch and moves each one
-    by up to ``max_shift`` pixels in both directions, so the network never sees
-    exactly the same image twice. It is plain NumPy, so it works with every Keras
-    backend. Validation data must then be given explicitly (``validation_data``).
+    The course reproduces its sources at their own settings (``full``: a GPU runs
+    them in minutes) and affords a measured, shorter ``cpu`` budget on a laptop
+    CPU. ``budget`` is the notebook's ``BUDGET`` parameter:
+
+    - ``"auto"``: ``full`` where the Keras backend sees a GPU, ``cpu`` otherwise;
+    - ``"full"`` or ``"cpu"``: that one, whatever the machine.
+
+    ``given`` holds the notebook's own training-length parameters: a value that is
+    not ``None`` was set explicitly and always wins, in quick mode too. Quick mode
+    (``COURSE_QUICK=1``, for tests only) replaces the other values by ``quick``.
+    Every mapping has the same keys.
     """
-    import keras
+    if budget not in BUDGET_CHOICES:
+        raise ValueError(f"BUDGET = {budget!r}: expected one of {', '.join(map(repr, BUDGET_CHOICES))}")
+    if not set(full) == set(cpu) == set(quick) == set(given):
+        raise ValueError("full, cpu, quick and given must name the same training-length parameters")
+    from .environment import gpu_names, in_quick_mode
 
-    class ShiftedBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.x, self.y = np.asarray(x), np.asarray(y)
-            self.num_images = len(self.x)
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(self.num_images)
-
-        def __len__(self):
-            return math.ceil(self.num_images / batch_size)
-
-        def __getitem__(self, index):
-            chosen = self.order[index * batch_size:(index + 1) * batch_size]
-            return shift_images(self.x[chosen], max_shift, self.rng), self.y[chosen]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(self.num_images)
-
-    return ShiftedBatches()
+    if budget == "auto":
+        gpus = gpu_names()
+        chosen = "full" if gpus else "cpu"
+        found = f"a GPU was found ({', '.join(gpus)})" if gpus else "no GPU was found"
+        reason = f'BUDGET="auto" and {found}'
+    else:
+        chosen, reason = budget, f'BUDGET="{budget}" was asked for'
+    settings = full if chosen == "full" else cpu
+    label = "the sources' full settings" if chosen == "full" else "the CPU budget"
+    if in_quick_mode():
+        chosen, reason = "quick", f"quick mode (COURSE_QUICK=1, for tests only) instead of {label}: {reason}"
+        settings, label = quick, "quick mode"
+    values: dict[str, int | float] = {}
+    origins: dict[str, str] = {}
+    for name in full:
+        if given[name] is not None:
+            values[name], origins[name] = given[name], "given explicitly"
+        else:
+            values[name], origins[name] = settings[name], label
+    resolved = TrainingBudget(chosen, reason, values, origins)
+    print(f"Training budget: {chosen} ({reason})")
+    width = max(map(len, values))
+    for name, value in values.items():
+        note = "" if full[name] == value else f"; the full settings: {full[name]}"
+        print(f"  {name:<{width}} = {value!r:<6} {origins[name]}{note}")
+    return resolved

@@ -1,19 +1,25 @@
 """Tests for helpers.data: verified, offline-capable MNIST / Fashion-MNIST loading.
 
-Real files come from ``$COURSE_DATA_MIRROR`` (laid out as ``<dataset>/<file>.gz``);
-without it they are downloaded once per session into a temporary folder. Every
-test uses its own temporary cache and never touches the repository's data_cache/.
+Real files come from an offline copy, never from the internet: ``$COURSE_DATA_MIRROR``
+(laid out as ``<dataset>/<file>.gz``), else the shared mirror beside the repository
+(``../shared/datasets``), else the repository's data_cache/ (only read); without
+any, the tests that need them are skipped. Downloads are tested against loopback
+servers, and any other network connection fails the test. Every test uses its own
+temporary cache and never writes to the repository's data_cache/.
 """
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import helpers.data
 from helpers.data import (
     CLASS_NAMES,
     DATASET_NAMES,
@@ -43,6 +50,10 @@ FILE_NAMES = (
 FILE_SIZES = dict(zip(FILE_NAMES, (47040016, 60008, 7840016, 10008), strict=True))
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 SKIPPED = "ignoring it and trying the next source"
+ROOT = Path(__file__).resolve().parent.parent
+# Read at import: the autouse _isolated_env fixture removes it from every test's environment.
+CONFIGURED_MIRROR = os.environ.get("COURSE_DATA_MIRROR")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 Loaded = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], list[str]]
 
@@ -90,6 +101,13 @@ def corrupt_warnings(record: pytest.WarningsRecorder) -> list[str]:
     return [str(w.message) for w in record if issubclass(w.category, CorruptFileWarning)]
 
 
+class FullDisk:
+    """A file on a full disk: every write fails with ENOSPC."""
+
+    def write(self, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
 # ------------------------------------------------------------------ fixtures
 
 
@@ -100,19 +118,44 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COURSE_DATA_CACHE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection beyond this machine fails the test loudly.
+
+    ``pytest.fail`` raises an exception that is not an OSError, so neither urllib
+    nor the loader can turn it into "cannot connect" and quietly try the next source.
+    """
+    connect = socket.create_connection
+
+    def loopback_only(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        host, port = address[:2]
+        if host not in LOOPBACK_HOSTS:
+            pytest.fail(f"a test tried to reach the network: {host}:{port}")
+        return connect(address, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "create_connection", loopback_only)
+
+
 def _official_mirror(dataset: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A mirror root holding <dataset>/<file>.gz: the configured one, else built from the
-    course's own cache (which the loader fills from its usual sources, with internet)."""
-    configured = os.environ.get("COURSE_DATA_MIRROR")
-    if configured and all((Path(configured) / dataset / f"{n}.gz").is_file() for n in FILE_NAMES):
-        return Path(configured)
-    cache = default_cache_dir()
-    load_dataset(dataset, cache_dir=cache, progress=False)
+    """A mirror root holding <dataset>/<file>.gz, found offline (see the module docstring).
+
+    The loader verifies every file it reads, so the copies are not checked here.
+    """
+    roots = [Path(CONFIGURED_MIRROR)] if CONFIGURED_MIRROR else []
+    for root in (*roots, ROOT.parent / "shared" / "datasets"):
+        if all((root / dataset / f"{n}.gz").is_file() for n in FILE_NAMES):
+            return root
+    cache = ROOT / "data_cache" / dataset
+    if not all((cache / n).is_file() or (cache / f"{n}.gz").is_file() for n in FILE_NAMES):
+        pytest.skip(f"no offline {dataset}: set COURSE_DATA_MIRROR to a folder with {dataset}/*.gz")
     root = tmp_path_factory.mktemp(f"{dataset}-mirror")
     (root / dataset).mkdir()
     for name in FILE_NAMES:
-        raw = (cache / dataset / name).read_bytes()
-        (root / dataset / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
+        if (cache / name).is_file():
+            raw = (cache / name).read_bytes()
+            (root / dataset / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
+        else:
+            shutil.copy(cache / f"{name}.gz", root / dataset)
     return root
 
 
@@ -173,11 +216,22 @@ class MirrorHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        try:
+            self.send_body(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (deadline, full disk): as tested
+
+    def send_body(self, body: bytearray) -> None:
         if self.mode == "interrupted":
             self.wfile.write(body[: len(body) // 2])
             self.close_connection = True
-            return
-        self.wfile.write(body)
+        elif self.mode == "trickle":  # one byte every 50 ms for at most 5 s: never a whole file
+            for byte in body[:100]:
+                self.wfile.write(bytes([byte]))
+                time.sleep(0.05)
+            self.close_connection = True
+        else:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
@@ -185,7 +239,11 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def serve(mnist_mirror: Path) -> Iterator[Callable[[str], Mirror]]:
-    """Start loopback HTTP mirrors of the MNIST .gz files: serve("good" | "corrupt" | ...)."""
+    """Start loopback HTTP mirrors of the MNIST .gz files: serve("good" | "corrupt" | ...).
+
+    Modes: good, missing (404), corrupt (one byte flipped), interrupted (half the
+    body, then hang up), trickle (one byte every 50 ms, then hang up after 5 s).
+    """
     running: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
 
     def start(mode: str) -> Mirror:
@@ -303,7 +361,7 @@ def test_default_cache_dir_without_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    repo_cache = Path(__file__).resolve().parent.parent / "data_cache"
+    repo_cache = ROOT / "data_cache"
     expected = repo_cache if repo_cache.is_dir() else tmp_path / ".cache" / "dl-course-data"
     assert default_cache_dir() == expected
 
@@ -420,6 +478,89 @@ def test_unwritable_cache_still_returns_downloaded_data(
 
     assert_same_data(result, reference)
     assert list((tmp_path / "tmp").iterdir()) == []  # .part files went here and were removed
+
+
+def test_full_disk_during_a_download_is_reported_as_a_full_disk_at_the_part_file(
+    tmp_path: Path, serve: Callable[[str], Mirror], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = serve("good"), serve("good")
+    copy = helpers.data._copy_with_progress
+    monkeypatch.setattr(
+        helpers.data,
+        "_copy_with_progress",
+        lambda response, sink, *args: copy(response, FullDisk(), *args),
+    )
+    cache = tmp_path / "cache"
+
+    with pytest.raises(DatasetError) as info:
+        load(cache_dir=cache, urls=[first.url, second.url])
+
+    message = str(info.value)
+    file = "train-images-idx3-ubyte.gz"
+    part = re.escape(f"{cache / 'mnist' / file}.") + r"\w+\.part"
+    assert re.match(
+        rf"Could not load 'mnist': the disk is full at {part} \(No space left on device\), "
+        + re.escape(f"while downloading {first.url}{file}.\n"),
+        message,
+    )
+    assert "COURSE_DATA_CACHE" in message  # the way to put the cache on another disk
+    assert "connect" not in message
+    assert second.hits == []  # every other mirror would be written to the same full disk
+    assert leftovers(tmp_path) == []
+
+
+def test_full_disk_when_caching_loaded_data_warns_that_the_disk_is_full(
+    tmp_path: Path,
+    mnist_cache: Path,
+    mnist_mirror: Path,
+    reference: Loaded,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = tmp_path / "cache"
+    seed_cache(cache, mnist_cache, *FILE_NAMES[:3])
+
+    def full_disk(target: Path, data: bytes) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(helpers.data, "write_atomically", full_disk)
+    with pytest.warns(UserWarning) as record:
+        result = load(cache_dir=cache, mirror_dir=mnist_mirror)
+
+    assert_same_data(result, reference)
+    target = cache / "mnist" / "t10k-labels-idx1-ubyte"
+    assert [str(w.message) for w in record] == [
+        f"could not save {target} to the cache: the disk is full at {cache / 'mnist'} "
+        "(No space left on device); the data was loaded, but the next load will be slower. "
+        "Free some space there, or set COURSE_DATA_CACHE to a folder on another disk."
+    ]
+
+
+def test_a_trickling_server_is_abandoned_at_the_deadline_and_the_next_url_tried(
+    tmp_path: Path, serve: Callable[[str], Mirror], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trickle, missing = serve("trickle"), serve("missing")
+    monkeypatch.setattr(helpers.data, "_DOWNLOAD_DEADLINE_S", 0.3)
+    cache = tmp_path / "cache"
+
+    with pytest.raises(DatasetError) as info:
+        load(cache_dir=cache, urls=[trickle.url, missing.url])
+
+    message = str(info.value)
+    file = "train-images-idx3-ubyte.gz"
+    assert re.search(
+        re.escape(f"{trickle.url}{file}: gave up after 0.3 s, the server is too slow (received ")
+        + r"\d+ of \d+ bytes\)",
+        message,
+    )
+    assert f"{missing.url}{file}: HTTP 404" in message
+    assert missing.hits == [f"/mnist/{file}"]
+    assert leftovers(tmp_path) == []
+    assert list((cache / "mnist").iterdir()) == []
+
+
+def test_the_tests_cannot_reach_the_internet(tmp_path: Path) -> None:
+    with pytest.raises(pytest.fail.Exception, match="a test tried to reach the network"):
+        load(cache_dir=tmp_path, urls=["https://storage.googleapis.com/cvdf-datasets/mnist/"])
 
 
 # ------------------------------------------------------------ corrupted files
@@ -660,3 +801,119 @@ def test_concurrent_loads_share_one_cache_safely(
     for result in results:
         assert_same_data(result, reference)
     assert sorted(p.name for p in (cache / "mnist").iterdir()) == sorted(FILE_NAMES)
+
+
+def test_cached_files_get_ordinary_permissions_under_the_users_umask(
+    tmp_path: Path, mnist_cache: Path, mnist_mirror: Path
+) -> None:
+    """A classroom's shared cache (umask 002) stays group-writable, like any new file there."""
+    cache = tmp_path / "cache"
+    seed_cache(cache, mnist_cache, *FILE_NAMES[:3])
+    previous = os.umask(0o002)
+    try:
+        load(cache_dir=cache, mirror_dir=mnist_mirror)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((cache / "mnist" / "t10k-labels-idx1-ubyte").stat().st_mode) == 0o664
+
+
+def test_a_folder_where_a_cache_file_belongs_is_reported_once_and_loading_still_works(
+    tmp_path: Path, mnist_cache: Path, mnist_mirror: Path, reference: Loaded
+) -> None:
+    cache = tmp_path / "cache"
+    seed_cache(cache, mnist_cache, *FILE_NAMES[1:])
+    folder = cache / "mnist" / "train-images-idx3-ubyte"
+    (folder / "notes").mkdir(parents=True)
+
+    with pytest.warns(UserWarning) as record:
+        result = load(cache_dir=cache, mirror_dir=mnist_mirror)
+    assert_same_data(result, reference)
+    assert [str(w.message) for w in record] == [
+        f"{folder} is a folder, but the cache needs the file train-images-idx3-ubyte there: "
+        "remove that folder (the loader never deletes it). Until then every load reads the "
+        "file from another source again, which is slower. (This warning is shown once per "
+        "session.)"
+    ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_same_data(load(cache_dir=cache, mirror_dir=mnist_mirror), reference)
+    with pytest.raises(DatasetError, match=re.escape(f"{folder}: is a folder, not a file")):
+        load(cache_dir=cache)
+    assert (folder / "notes").is_dir()
+
+
+# ---------------------------------------------------- mirror folder mistakes
+
+
+@pytest.mark.parametrize("setting", ["COURSE_DATA_MIRROR", "mirror_dir"])
+def test_a_relative_mirror_path_is_named_with_the_folder_it_was_resolved_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.chdir(notebooks)
+    if setting == "COURSE_DATA_MIRROR":
+        monkeypatch.setenv(setting, "usb-stick")
+        options = {}
+    else:
+        options = {"mirror_dir": "usb-stick"}
+
+    with pytest.raises(DatasetError) as info:
+        load(cache_dir=tmp_path / "cache", **options)
+
+    message = str(info.value)
+    assert (
+        f"{setting} is the relative path 'usb-stick', resolved from the current folder "
+        f"{notebooks}: give an absolute path"
+    ) in message
+    mirror = notebooks / "usb-stick"
+    assert f"{mirror / 'mnist' / 'train-images-idx3-ubyte.gz'}: not found" in message
+    assert f"{mirror} (from {setting}) does not exist" in message
+
+
+def test_a_mirror_holding_the_files_directly_says_to_move_them_into_a_dataset_folder(
+    tmp_path: Path,
+) -> None:
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    for name in FILE_NAMES:
+        (usb / f"{name}.gz").write_bytes(b"")  # only their place matters: they are never read
+
+    with pytest.raises(DatasetError) as info:
+        load(cache_dir=tmp_path / "cache", mirror_dir=usb)
+
+    message = str(info.value)
+    expected = f"{usb / 'mnist'}{os.sep}"
+    assert (
+        f"{usb} (from mirror_dir) has no mnist{os.sep} subfolder: "
+        f"the files are expected in {expected}."
+    ) in message
+    assert f"the files lie directly in {usb} (train-images-idx3-ubyte.gz, " in message
+    assert f"move them into a mnist{os.sep} subfolder, {expected} " in message
+    assert "relative path" not in message
+
+
+def test_a_mirror_without_the_requested_dataset_names_the_expected_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = tmp_path / "mirror"
+    (mirror / "mnist").mkdir(parents=True)
+    monkeypatch.setenv("COURSE_DATA_MIRROR", str(mirror))
+
+    with pytest.raises(DatasetError) as info:
+        load("fashion_mnist", cache_dir=tmp_path / "cache")
+
+    message = str(info.value)
+    assert (
+        f"{mirror} (from COURSE_DATA_MIRROR) has no fashion_mnist{os.sep} subfolder: "
+        f"the files are expected in {mirror / 'fashion_mnist'}{os.sep}."
+    ) in message
+    assert "lie directly" not in message
+
+
+def test_a_missing_mirror_folder_is_named_as_missing(tmp_path: Path) -> None:
+    nowhere = tmp_path / "nowhere"
+    expected = f"{nowhere} (from mirror_dir) does not exist or is not a folder."
+    with pytest.raises(DatasetError, match=re.escape(expected)):
+        load(cache_dir=tmp_path / "cache", mirror_dir=nowhere)

@@ -1,6 +1,7 @@
 """Quick mode, seeding and results files."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -18,6 +19,59 @@ def test_quick_follows_the_environment_variable(monkeypatch):
     assert helpers.quick(15, 1) == 15
 
 
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_results_record_the_training_budget(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_RESULTS_DIR", raising=False)
+    monkeypatch.setattr("helpers.environment.gpu_names", lambda: [])
+    budget = helpers.training_budget("cpu", full=dict(EPOCHS=15), cpu=dict(EPOCHS=1), quick=dict(EPOCHS=1),
+                                     given=dict(EPOCHS=None))
+    path = helpers.save_results("99_example", {}, results_dir=tmp_path, parameters={"EPOCHS": None},
+                                budget=budget)
+    record = helpers.load_results(path)
+    assert record["parameters"] == {"EPOCHS": None}
+    assert record["training"]["values"] == budget.values and record["training"]["budget"] == budget.name
+
+
+def test_test_suite_redirects_results_away_from_the_students_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path / "redirected"))
+    assert helpers.results_folder("results") == tmp_path / "redirected"
+    assert (tmp_path / "redirected").is_dir() and not (tmp_path / "results").exists()
+    monkeypatch.delenv("COURSE_RESULTS_DIR")
+    assert helpers.results_folder(tmp_path / "mine") == tmp_path / "mine"
+
+
+def test_tensorflow_start_up_notices_are_dropped_and_everything_else_kept():
+    from helpers.environment import without_start_up_noise
+
+    captured = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1796061725.288588    3710 cudart_stub.cc:31] Could not find cuda drivers on your machine\n"
+        "I0000 00:00:1796061725.396303    3710 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with flags.\n"
+        "\n"
+        "ImportError: libcudnn.so.9: cannot open shared object file\n"
+    )
+    assert without_start_up_noise(captured) == "ImportError: libcudnn.so.9: cannot open shared object file"
+
+
+def test_tensorflow_logging_is_configured_before_tensorflow_starts():
+    import subprocess
+    import sys
+
+    code = "import helpers, os; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["3", "1"]
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # an explicit choice wins
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "1"]
+
+
 def test_set_seed_makes_keras_and_numpy_repeatable():
     import keras
 
@@ -30,6 +84,7 @@ def test_set_seed_makes_keras_and_numpy_repeatable():
 
 def test_save_results_writes_flat_json_atomically(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")
+    monkeypatch.delenv("COURSE_RESULTS_DIR", raising=False)
     path = helpers.save_results(
         "99_example",
         {"test_accuracy": np.float32(0.5), "epochs_run": np.int64(3), "model": "dense"},
@@ -41,7 +96,10 @@ def test_save_results_writes_flat_json_atomically(tmp_path, monkeypatch):
     assert record["results"] == {"test_accuracy": 0.5, "epochs_run": 3, "model": "dense"}
     assert record["parameters"] == {"EPOCHS": 3, "BATCH_SIZES": [16, 32]}
     assert record["quick_mode"] is True and record["keras_backend"]
+    assert record["environment"]["keras"] and record["environment"]["gpu"]
+    assert "training" not in record  # only notebooks that train record a budget
     assert helpers.load_results(path) == record
+    assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # like any other output, not 0600
     assert [p.name for p in path.parent.iterdir()] == ["99_example.json"]  # no temp file left
 
 

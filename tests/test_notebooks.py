@@ -1,9 +1,12 @@
 """Every course notebook follows the shared conventions and rejects bad parameters.
 
 nbval executes the notebooks themselves (see pyproject's testpaths); these tests
-check what nbval cannot: structure, stored outputs and papermill parameter errors.
+check what nbval cannot: structure, parameters as papermill sees them, stored
+outputs, and papermill parameter errors. Cells are read with ``ast``, so a
+convention holds for the code, not for a substring of it.
 """
 
+import ast
 import re
 from pathlib import Path
 
@@ -21,38 +24,118 @@ def code_cells(path):
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
+def parse(source: str) -> ast.Module:
+    """A cell's code as a syntax tree (IPython's %magic and !shell lines read as ``pass``)."""
+    lines = [re.sub(r"^(\s*)[%!].*", r"\1pass", line) for line in source.splitlines()]
+    return ast.parse("\n".join(lines))
+
+
+def calls(tree: ast.AST, function: str) -> list[ast.Call]:
+    """Every call of ``function`` (e.g. ``"helpers.save_results"``) in ``tree``."""
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == function]
+
+
+def parameters_and_check(path):
+    code = code_cells(path)
+    tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    return code, code[tagged[0]], code[tagged[0] + 1]
+
+
+def declared_parameters(cell) -> dict[str, ast.AST]:
+    """Names the parameters cell assigns (with or without a type hint), with their values."""
+    names = {}
+    for statement in parse(cell.source).body:
+        if isinstance(statement, ast.AnnAssign):
+            names[statement.target.id] = statement.value
+        elif isinstance(statement, ast.Assign):
+            names.update({target.id: statement.value for target in statement.targets})
+        else:
+            raise AssertionError(f"the parameters cell holds only assignments, not {ast.unparse(statement)!r}")
+    return names
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS and NOTEBOOKS[0].name == "01_data_exploration.ipynb"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_follows_the_course_conventions(path):
+def test_title_badge_and_setup_cell(path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
     assert f"colab.research.google.com/github/{REPOSITORY.removeprefix('https://github.com/')}" \
            f"/blob/main/notebooks/{path.name}" in cells[0].source
-    code = code_cells(path)
-    setup = code[0].source
-    assert f'%pip install -q "git+{REPOSITORY}"' in setup and "helpers.describe_environment()" in setup
-    tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    check = code[tagged[0] + 1].source
-    assert "helpers.check_parameters(\n    globals()," in check or "helpers.check_parameters(globals()," in check
-    assert "helpers.set_seed(SEED)" in check
-    declared = re.findall(r"^([A-Z][A-Z0-9_]*)\s*[:=]", code[tagged[0]].source, flags=re.M)
-    assert {"SEED", "RESULTS_DIR"} <= set(declared)
-    assert all(f"{name}=" in check for name in declared), "every parameter has a rule"
-    assert any(f'helpers.save_results(\n    "{path.stem}"' in c.source
-               or f'helpers.save_results("{path.stem}"' in c.source for c in code)
+    setup = code_cells(path)[0].source
+    assert f'%pip install -q "git+{REPOSITORY}"' in setup
+    tree = parse(setup)
+    assert any(isinstance(n, ast.Import) and [a.name for a in n.names] == ["helpers"] for n in tree.body)
+    # the setup cell stops with a clear message if `import helpers` found a student's own helpers.py
+    guard = [n for n in tree.body if isinstance(n, ast.If) and "IS_COURSE_PACKAGE" in ast.unparse(n.test)]
+    assert guard and isinstance(guard[0].body[0], ast.Raise)
+    assert calls(tree, "helpers.describe_environment")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_stored_outputs_come_from_one_clean_run(path):
+def test_every_parameter_is_checked_and_visible_to_papermill(path):
+    _, parameters, check = parameters_and_check(path)
+    declared = declared_parameters(parameters)
+    assert {"SEED", "RESULTS_DIR"} <= set(declared)
+    tree = parse(check.source)
+    (check_call,) = calls(tree, "helpers.check_parameters")
+    assert ast.unparse(check_call.args[0]) == "globals()"
+    rules = {keyword.arg: ast.unparse(keyword.value) for keyword in check_call.keywords}
+    assert set(rules) == set(declared), "every parameter has exactly one rule"
+    assert rules["RESULTS_DIR"] == "helpers.writable_folder()"
+    assert [ast.unparse(c.args[0]) for c in calls(tree, "helpers.set_seed")] == ["SEED"]
+    # papermill drops a line it cannot parse (e.g. a comment with "=" in it) without failing
+    assert set(papermill.inspect_notebook(str(path))) == set(declared)
+    for name, value in declared.items():
+        if isinstance(value, ast.Constant) and value.value is None:
+            assert rules[name].startswith("helpers.optional("), f"{name} may be None"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_training_lengths_come_from_one_budget(path):
+    code, parameters, check = parameters_and_check(path)
+    declared = declared_parameters(parameters)
+    if "BUDGET" not in declared:
+        assert not any("fit(" in c.source for c in code), "a notebook that trains has a BUDGET"
+        return
+    assert ast.unparse(declared["BUDGET"]) == "'auto'"
+    (budget_call,) = calls(parse(check.source), "helpers.training_budget")
+    assert ast.unparse(budget_call.args[0]) == "BUDGET"
+    settings = {k.arg: k.value for k in budget_call.keywords}
+    assert set(settings) == {"full", "cpu", "quick", "given"}
+    lengths = [name for name, value in declared.items() if isinstance(value, ast.Constant) and value.value is None]
+    given = {k.arg: ast.unparse(k.value) for k in settings["given"].keywords}
+    assert given == {name: name for name in lengths}, "given= passes each training-length parameter"
+    for which in ("full", "cpu", "quick"):
+        assert {k.arg for k in settings[which].keywords} == set(lengths), which
+    assert not any(calls(parse(c.source), "helpers.quick") and re.search(r"quick\(\w*EPOCHS", c.source)
+                   for c in code), "epochs come from the budget, not from helpers.quick"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_results_are_saved_under_the_notebook_name(path):
+    code, parameters, _ = parameters_and_check(path)
+    saves = [call for c in code for call in calls(parse(c.source), "helpers.save_results")]
+    assert len(saves) == 1
+    keywords = {k.arg: ast.unparse(k.value) for k in saves[0].keywords}
+    assert ast.literal_eval(saves[0].args[0]) == path.stem
+    assert keywords["results_dir"] == "results_dir" and keywords["parameters"] == "params"
+    if "BUDGET" in declared_parameters(parameters):
+        assert keywords["budget"] == "budget"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_come_from_one_clean_full_run(path):
     code = [c for c in code_cells(path) if c.source.strip()]
     counts = [c.execution_count for c in code]
     assert counts == list(range(1, len(code) + 1)), "re-run the notebook top to bottom on a fresh kernel"
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors
+    setup_output = "".join(o.get("text", "") for o in code[0].outputs)
+    assert re.search(r"quick_mode\s*: off", setup_output), "stored outputs come from a run without quick mode"
     assert path.stat().st_size < 3_000_000
 
 
@@ -77,6 +160,18 @@ def test_bad_dataset_names_the_parameter_and_the_allowed_values(tmp_path):
     error, _ = run_with(NOTEBOOKS[0], tmp_path, DATASET="cifar10")
     assert error.ename == "ParameterError"
     assert "DATASET = 'cifar10' (str): expected one of 'mnist', 'fashion_mnist'" in error.evalue
+
+
+def test_results_dir_naming_a_file_fails_before_training(tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("a student's notes")
+    notebook = next(p for p in NOTEBOOKS if p.stem.startswith("02"))
+    error, executed = run_with(notebook, tmp_path, RESULTS_DIR=str(a_file), BUDGET="gpu")
+    assert error.ename == "ParameterError"
+    assert f"RESULTS_DIR = {str(a_file)!r} (str): expected a folder" in error.evalue
+    assert "BUDGET = 'gpu' (str): expected one of 'auto', 'full', 'cpu'" in error.evalue
+    assert "helpers.check_parameters" in executed[-1].source
+    assert a_file.read_text() == "a student's notes"
 
 
 def test_readme_links_the_same_repository_and_every_notebook():

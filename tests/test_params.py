@@ -63,3 +63,37 @@ def test_missing_parameter_is_reported():
 def test_choice_distinguishes_types():
     rule = helpers.choice(32, 64)
     assert rule.accepts(32) and not rule.accepts("32") and not rule.accepts(32.0)
+
+
+def test_optional_accepts_none_or_the_rule():
+    rule = helpers.optional(helpers.integer(1, 200))
+    assert rule.accepts(None) and rule.accepts(15) and not rule.accepts(0) and not rule.accepts("15")
+    assert rule.description == "None or an integer from 1 to 200"
+
+
+def test_results_dir_must_be_a_folder_the_notebook_can_write(tmp_path):
+    rule = dict(RESULTS_DIR=helpers.writable_folder())
+    a_file = tmp_path / "taken"
+    a_file.write_text("a student's file")
+    assert helpers.check_parameters({"RESULTS_DIR": str(tmp_path / "new" / "deeper")}, **rule)
+    for bad, reason in [(a_file, "exists and is not a folder"),
+                        (a_file / "inside", "is a file, so no folder can be made inside it")]:
+        with pytest.raises(ParameterError) as error:
+            helpers.check_parameters({"RESULTS_DIR": str(bad)}, **rule)
+        assert f"RESULTS_DIR = {str(bad)!r} (str): expected a folder this notebook can write into" in str(error.value)
+        assert reason in str(error.value)
+    assert a_file.read_text() == "a student's file"
+
+
+@pytest.mark.skipif(__import__("os").geteuid() == 0, reason="root may write into read-only folders")
+def test_read_only_results_dir_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(ParameterError, match="may not write into"):
+        helpers.check_parameters({"RESULTS_DIR": str(locked / "results")}, RESULTS_DIR=helpers.writable_folder())
+
+
+def test_parse_literal_reads_python_literals_else_keeps_the_string():
+    assert helpers.parse_literal("15") == 15 and helpers.parse_literal("0.1") == 0.1
+    assert helpers.parse_literal("[16, 32]") == [16, 32] and helpers.parse_literal("None") is None
+    assert helpers.parse_literal("fashion_mnist") == "fashion_mnist"

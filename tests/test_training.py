@@ -37,7 +37,6 @@ def test_train_records_history_and_one_time_per_epoch(capsys):
     assert all(len(values) == 3 for values in run.history.values())
     assert run.train_images == 30 and run.batch_size == 8
     assert 1 <= run.best_epoch("val_loss") <= 3
-    assert run.final("loss") == run.history["loss"][-1]
     printed = capsys.readouterr().out
     assert printed.count("Epoch ") == 3 and "tiny: 3 epochs in" in printed  # verbose=2: a line per epoch
 
@@ -58,16 +57,17 @@ def test_per_class_metrics_on_a_hand_made_example():
     y_pred = np.array([0, 0, 0, 1, 1, 1, 2, 0])
     table = helpers.per_class_metrics(y_true, y_pred, ["a", "b", "c"])
     assert list(table.columns) == ["precision", "recall", "f1", "support"]
-    assert list(table.index) == ["a", "b", "c", "macro avg", "accuracy"]
+    assert list(table.index) == ["a", "b", "c", "accuracy", "macro avg", "weighted avg"]
     # class a: predicted 4 times, 3 right -> precision 3/4; 4 true a, 3 found -> recall 3/4
     assert table.loc["a", "precision"] == pytest.approx(3 / 4)
     assert table.loc["a", "recall"] == pytest.approx(3 / 4)
     assert table.loc["b", "precision"] == pytest.approx(2 / 3) and table.loc["b", "recall"] == 1.0
     assert table.loc["b", "f1"] == pytest.approx(2 * (2 / 3) / (2 / 3 + 1))
     assert table.loc["c", "precision"] == 1.0 and table.loc["c", "recall"] == 0.5
-    assert table["support"].tolist() == [4, 2, 2, 8, 8]
+    assert table["support"].tolist() == [4, 2, 2, 8, 8, 8]
     assert table.loc["accuracy", "precision"] == pytest.approx(6 / 8)
     assert table.loc["macro avg", "recall"] == pytest.approx((3 / 4 + 1 + 0.5) / 3)
+    assert table.loc["weighted avg", "recall"] == pytest.approx(6 / 8)  # support-weighted recall = accuracy
 
 
 def test_evaluate_and_comparison_row():
@@ -176,3 +176,50 @@ def test_train_accepts_a_dataset_of_batches():
     data = helpers.shifted_batches(x, y, batch_size=8, seed=0)
     run = helpers.train(model, data, None, epochs=2, batch_size=8, validation_data=(x[:5], y[:5]), verbose=0)
     assert run.epochs == 2 and run.train_images == 20 and "val_accuracy" in run.history
+
+
+# ------------------------------------------------------------ training budgets
+
+BUDGET_ARGS = dict(full=dict(EPOCHS=15, DENSE_EPOCHS=15), cpu=dict(EPOCHS=1, DENSE_EPOCHS=5),
+                   quick=dict(EPOCHS=1, DENSE_EPOCHS=1))
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    monkeypatch.setattr("helpers.environment.gpu_names", lambda: [])
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+
+
+def test_auto_budget_follows_the_machine(no_gpu, monkeypatch, capsys):
+    budget = helpers.training_budget("auto", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
+    assert budget.name == "cpu" and budget["EPOCHS"] == 1 and budget["DENSE_EPOCHS"] == 5
+    out = capsys.readouterr().out
+    assert 'Training budget: cpu (BUDGET="auto" and no GPU was found)' in out
+    assert "EPOCHS" in out and "the full settings: 15" in out
+    monkeypatch.setattr("helpers.environment.gpu_names", lambda: ["/physical_device:GPU:0"])
+    budget = helpers.training_budget("auto", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
+    assert budget.name == "full" and budget.values == {"EPOCHS": 15, "DENSE_EPOCHS": 15}
+    assert "a GPU was found (/physical_device:GPU:0)" in budget.reason
+
+
+def test_forced_budget_and_explicit_values(no_gpu):
+    budget = helpers.training_budget("full", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=3))
+    assert budget.values == {"EPOCHS": 15, "DENSE_EPOCHS": 3}
+    assert budget.origins == {"EPOCHS": "the sources' full settings", "DENSE_EPOCHS": "given explicitly"}
+    record = budget.record()
+    assert record["budget"] == "full" and record["values"] == budget.values
+
+
+def test_quick_mode_shrinks_only_what_was_not_given(no_gpu, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    budget = helpers.training_budget("cpu", **BUDGET_ARGS, given=dict(EPOCHS=2, DENSE_EPOCHS=None))
+    assert budget.name == "quick" and budget.values == {"EPOCHS": 2, "DENSE_EPOCHS": 1}
+    assert budget.origins["EPOCHS"] == "given explicitly"  # honoured, never silently overridden
+    assert "quick mode (COURSE_QUICK=1, for tests only)" in capsys.readouterr().out
+
+
+def test_budget_refuses_unknown_names_and_mismatched_settings(no_gpu):
+    with pytest.raises(ValueError, match="BUDGET = 'gpu'"):
+        helpers.training_budget("gpu", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
+    with pytest.raises(ValueError, match="same training-length parameters"):
+        helpers.training_budget("cpu", **BUDGET_ARGS, given=dict(EPOCHS=None))

@@ -1,0 +1,60 @@
+"""Data augmentation: input pipelines that show the network a changed image each epoch.
+
+Augmentation makes more training examples out of the ones we have, by changes
+that keep the label (a digit moved by two pixels is still the same digit).
+Pipelines here are plain NumPy fed through ``keras.utils.PyDataset``, so they
+work with every Keras backend and run on the CPU beside the training.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Move every image by its own random whole-pixel offset in ``-max_shift..max_shift``.
+
+    ``images`` has shape (n, height, width, channels); the border that moves in is
+    filled with zeros (the background of MNIST and Fashion-MNIST).
+    """
+    images = np.asarray(images)
+    count, height, width = images.shape[:3]
+    m = max_shift
+    padded = np.pad(images, ((0, 0), (m, m), (m, m)) + ((0, 0),) * (images.ndim - 3))
+    rows = rng.integers(0, 2 * m + 1, count)[:, None] + np.arange(height)[None, :]
+    cols = rng.integers(0, 2 * m + 1, count)[:, None] + np.arange(width)[None, :]
+    return padded[np.arange(count)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: int = 0):
+    """Training batches with *data augmentation*: every image shifted at random, anew each epoch.
+
+    Returns a ``keras.utils.PyDataset`` to pass to ``fit`` (or :func:`train`) in
+    place of ``x`` and ``y``; it shuffles the images every epoch and moves each one
+    by up to ``max_shift`` pixels in both directions, so the network never sees
+    exactly the same image twice. It is plain NumPy, so it works with every Keras
+    backend. Validation data must then be given explicitly (``validation_data``).
+    """
+    import keras
+
+    class ShiftedBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.x, self.y = np.asarray(x), np.asarray(y)
+            self.num_images = len(self.x)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(self.num_images)
+
+        def __len__(self):
+            return math.ceil(self.num_images / batch_size)
+
+        def __getitem__(self, index):
+            chosen = self.order[index * batch_size:(index + 1) * batch_size]
+            return shift_images(self.x[chosen], max_shift, self.rng), self.y[chosen]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(self.num_images)
+
+    return ShiftedBatches()
