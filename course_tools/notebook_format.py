@@ -91,7 +91,10 @@ def format_notebook(nb: NotebookNode, *, previous: NotebookNode | None = None) -
       ``language_info.version`` (the rest of ``language_info`` stays), and sets
       ``kernelspec`` to the course's one Python 3 kernel.
     * Removes papermill's injected-parameters cell: it holds the values of one run,
-      and a stored notebook must run with its own defaults.
+      and a stored notebook must run with its own defaults. The execution counts of
+      the cells after it move down by one, so the stored notebook still reads as one
+      top-to-bottom run of its own cells (the values that run used are in its
+      outputs: every notebook prints its parameters).
     * Strips trailing whitespace from every source line and trailing newlines from
       every source, as Jupyter stores sources. (Markdown hard line breaks written as
       two trailing spaces are lost: write a backslash or ``<br>`` instead.)
@@ -103,7 +106,13 @@ def format_notebook(nb: NotebookNode, *, previous: NotebookNode | None = None) -
       are marked 4.5, the first version with cell ids.
     """
     nb = copy.deepcopy(nb)
+    injected_counts = [cell.get("execution_count") for cell in nb.cells
+                       if INJECTED_PARAMETERS_TAG in cell.metadata.get("tags", [])]
     nb.cells = [cell for cell in nb.cells if INJECTED_PARAMETERS_TAG not in cell.metadata.get("tags", [])]
+    for removed in (count for count in injected_counts if count is not None):
+        for cell in nb.cells:
+            if cell.get("execution_count") is not None and cell.execution_count > removed:
+                cell.execution_count -= 1
     for cell in nb.cells:
         cell.source = _clean_source(cell.source)
         for key in VOLATILE_CELL_METADATA:

@@ -302,14 +302,17 @@ def recorded(run: Run) -> dict | None:
 def results_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """Every run's values, one row each: notebook, run, result, value.
 
-    Each run starts with its status, its mode (quick or full: what the results file
-    says, else what the runner asked for) and its duration, then the results it recorded.
+    Each run starts with its status, its mode and its duration, then the results it
+    recorded. The mode is "quick" for a quick-mode run (what the results file says,
+    else what the runner asked for), else the training budget the notebook resolved
+    ("full" or "cpu"; "full" for a notebook that trains nothing).
     """
     rows = []
     for run in runs:
         record = recorded(run) or {}
         quick = record.get("quick_mode", run.quick)
-        values = {"status": "FAILED" if run.error else "ok", "mode": "quick" if quick else "full",
+        mode = "quick" if quick else record.get("training", {}).get("budget", "full")
+        values = {"status": "FAILED" if run.error else "ok", "mode": mode,
                   "run_seconds": round(run.seconds, 3), **record.get("results", {})}
         rows += [(run.notebook.stem, run.name, key, value) for key, value in values.items()]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -396,7 +399,7 @@ def run_course(
     for run in runs:
         run.quick = quick
     run_dir = make_run_dir(runs_dir, quick)
-    mode = "full runs"
+    mode = "quick mode off (each notebook's BUDGET decides how long it trains)"
     if quick:
         mode = f"quick mode ({QUICK_MODE_VARIABLE}={os.environ[QUICK_MODE_VARIABLE]}: small data, few epochs)"
     print(f"Running {len(runs)} notebook run(s), {mode}, into {run_dir}")

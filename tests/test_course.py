@@ -173,7 +173,7 @@ def test_a_results_file_from_quick_mode_is_labelled_quick(tmp_path, monkeypatch,
     monkeypatch.setattr(runner, "run_notebook", fake_notebook(lambda parameters: True))
     assert run_tiny(tmp_path) == 0
     out = capsys.readouterr().out
-    assert "full runs" in out  # what the runner asked for...
+    assert "quick mode off" in out  # what the runner asked for...
     assert re.search(r"^mode\s+quick\s*$", out, re.MULTILINE)  # ...and what the file says
 
 

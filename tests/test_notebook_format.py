@@ -88,10 +88,13 @@ def test_injected_parameters_cell_is_removed():
     injected = new_code_cell("# Parameters\nEPOCHS = 1", execution_count=2)
     injected.metadata.tags = ["injected-parameters"]
     nb.cells.insert(2, injected)
+    for cell in nb.cells[3:]:  # papermill ran the injected cell second
+        cell.execution_count += 1
     assert any("injected-parameters" in problem for problem in volatile_problems(nb))
 
     clean = format_notebook(nb)
     assert [cell.source for cell in clean.cells][1:3] == ["SEED = 1\nEPOCHS = 3", "print(SEED + EPOCHS)"]
+    assert [cell.get("execution_count") for cell in clean.cells] == [None, 1, 2, 3]  # one run, no gap
 
 
 def test_ids_survive_a_re_execution_that_changed_them_all():
