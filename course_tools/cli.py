@@ -1,4 +1,4 @@
-"""The command line behind ``./course run|params|compare|format`` (also ``python -m course_tools``).
+"""The command line behind ``./course run|params|compare|compat|format`` (also ``python -m course_tools``).
 
 Paths typed on the command line are relative to the directory they were typed in,
 although ``./course`` runs this from the repository root (see ``runner.caller_path``).
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import reference, runner
+from . import compat, reference, runner
 from .runner import CourseError, caller_path
 
 
@@ -48,6 +48,10 @@ def _compare(args: argparse.Namespace) -> int:
     return reference.compare_runs(args.run_dir, args.reference, tolerances, force=args.force)
 
 
+def _compat(args: argparse.Namespace) -> int:
+    return compat.run_compat(args.checks, colab=args.colab_dir, fresh=args.fresh)
+
+
 def format_notebooks(argv: list[str]) -> int:
     """``./course format [--check] [PATHS...]``: course_tools.notebook_format, from the caller's directory."""
     from .notebook_format import main as format_main
@@ -60,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every command except ``format``, whose arguments belong to notebook_format."""
     parser = argparse.ArgumentParser(
         prog="course", description="Run the course notebooks headless, compare their results "
-                                   "with the reference, format the stored notebooks.")
+                                   "with the reference, check them in Colab's runtimes, format the "
+                                   "stored notebooks.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     notebook_dir = argparse.ArgumentParser(add_help=False)
     notebook_dir.add_argument("--notebook-dir", type=caller_path, default=runner.NOTEBOOK_DIR,
@@ -99,6 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--force", action="store_true",
                          help="compare even a quick run or another training budget with the reference")
     compare.set_defaults(handler=_compare)
+
+    check = commands.add_parser(
+        "compat", help="check the course in Colab's runtimes (and with the JAX backend)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=compat.__doc__.split("\n\n")[0] + "\n\nchecks (default: "
+                    + " ".join(compat.DEFAULT_CHECKS) + "):\n" + compat.describe_checks())
+    check.add_argument("checks", nargs="*", metavar="CHECK",
+                       help=f"which checks, from {', '.join(compat.CHECKS)} (default: "
+                            f"{' '.join(compat.DEFAULT_CHECKS)})")
+    check.add_argument("--colab-dir", type=caller_path, default=None, metavar="DIR",
+                       help=f"folder of Colab's constraints files (default: ${compat.COLAB_DIR_VARIABLE}, "
+                            "else ../shared/colab beside the repository)")
+    check.add_argument("--fresh", action="store_true",
+                       help="rebuild the environments in .compat/ instead of reusing them")
+    check.set_defaults(handler=_compat)
 
     # Listed for the help only: main() hands "format ..." to notebook_format unparsed.
     commands.add_parser("format", add_help=False,

@@ -44,7 +44,7 @@ from .data import (
     load_dataset,
     read_idx,
 )
-from .environment import describe_environment, environment_info, in_quick_mode, quick, set_seed
+from .environment import check_restart, describe_environment, environment_info, in_quick_mode, quick, set_seed
 from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
 from .models import course_convnet, dense_512, dense_textbook, keras_io_convnet, layer_table, report_final
 from .params import (
@@ -84,6 +84,7 @@ __all__ = [
     "BUDGET_CHOICES",
     "can_plot_model",
     "check_parameters",
+    "check_restart",
     "choice",
     "CLASS_NAMES",
     "comparison_row",

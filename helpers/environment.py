@@ -13,6 +13,8 @@ import platform
 import re
 import sys
 import tempfile
+import warnings
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 # TensorFlow 2.21 leaves its oneDNN CPU kernels off on some CPUs (this course's test
@@ -84,7 +86,49 @@ def _import_keras():
         _quietly_import_tensorflow()
     import keras
 
+    if keras.backend.backend() == "jax":
+        _jax_training_without_donation()
     return keras
+
+
+#: jaxlib releases whose CPU backend returns wrong results from a jitted function whose
+#: input buffers are donated: [first, fixed). Measured with a three-step SGD loop:
+#: 0.7.2 and 0.8.0 are off by about 1e-2 from the same loop without donation; 0.6.2,
+#: 0.9.0 and 0.10.2 agree to 1e-8. Keras's JAX trainer donates the model's state to
+#: every training step, so these releases train far worse on the CPU (Colab's jax
+#: 0.7.2: 0.70 test accuracy instead of 0.86 for notebook 02's quick-mode network).
+_JAXLIB_BROKEN_CPU_DONATION = ((0, 7), (0, 9))
+
+
+def _jax_training_without_donation() -> bool:
+    """On a jaxlib with broken CPU buffer donation, compile Keras's steps without donation.
+
+    Keras has no public switch for this: its JAX trainer (Keras 3.9 and later) compiles
+    every step with its module-level ``jit``, which is replaced by one that drops
+    ``donate_argnums``. The steps compute the same, only without reusing their inputs'
+    memory. Returns True when the workaround is needed (and active, or warned about).
+    """
+    import jax
+    import jaxlib
+
+    first, fixed = _JAXLIB_BROKEN_CPU_DONATION
+    release = tuple(int(part) for part in re.findall(r"\d+", jaxlib.__version__)[:2])
+    if not first <= release < fixed or jax.default_backend() != "cpu":
+        return False
+    from keras.src.backend.jax import trainer
+
+    if not hasattr(trainer, "jit"):
+        warnings.warn(f"jaxlib {jaxlib.__version__} trains wrongly on the CPU and this Keras offers no "
+                      "workaround: use the TensorFlow backend, a GPU, or jax 0.9 or later.", stacklevel=2)
+    elif not getattr(trainer.jit, "without_donation", False):
+        compile_step = trainer.jit
+
+        def jit_without_donation(function: Callable, donate_argnums: object = (), **options: object) -> Callable:
+            return compile_step(function, **options)
+
+        jit_without_donation.without_donation = True
+        trainer.jit = jit_without_donation
+    return True
 
 
 def _quietly_import_tensorflow() -> None:
@@ -173,6 +217,8 @@ def environment_info() -> dict[str, str]:
         import jax
 
         info["jax"] = jax.__version__
+        if _jax_training_without_donation():
+            info["jax"] += " (training steps without buffer donation: broken on the CPU in jaxlib 0.7-0.8)"
     gpus = gpu_names()
     info["gpu"] = ", ".join(gpus) if gpus else "none (running on the CPU)"
     return info
@@ -190,3 +236,29 @@ def describe_environment() -> dict[str, str]:
     for key, value in info.items():
         print(f"{key:<{width}} : {value}")
     return info
+
+
+def check_restart(before: Mapping[str, str]) -> None:
+    """Stop with one line if an install changed a package that the kernel had already imported.
+
+    ``before`` maps distribution names to versions, read by a notebook's setup cell
+    before its ``%pip install``. Python keeps running the old code of a module it has
+    imported, so a changed package would half-apply and fail later, far from the
+    cause; a restart of the runtime loads the new version cleanly.
+    """
+    from importlib.metadata import distributions, packages_distributions
+
+    def normalized(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    earlier = {normalized(name): version for name, version in before.items() if name}
+    now = {normalized(dist.metadata["Name"]): dist.version for dist in distributions() if dist.metadata["Name"]}
+    changed = {name for name, version in earlier.items() if now.get(name) != version}
+    if not changed:
+        return
+    imported = {normalized(dist) for module, dists in packages_distributions().items()
+                if module in sys.modules for dist in dists}
+    if changed & imported:
+        raise RuntimeError("Restart the session (Runtime > Restart session), then run this cell again: the install "
+                           "changed " + ", ".join(f"{name} {earlier[name]} -> {now.get(name, 'removed')}"
+                                                  for name in sorted(changed & imported)) + ", already imported.")

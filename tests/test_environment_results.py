@@ -108,3 +108,11 @@ def test_save_results_writes_flat_json_atomically(tmp_path, monkeypatch):
 def test_save_results_refuses_values_that_are_not_one_number(tmp_path, value, error):
     with pytest.raises(error, match="bad"):
         helpers.save_results("99_example", {"bad": value}, results_dir=tmp_path, parameters={})
+
+
+def test_check_restart_stops_only_for_an_imported_package_that_the_install_changed():
+    helpers.check_restart({"NumPy": np.__version__, "not-installed": "1.0"})  # nothing in use changed
+    with pytest.raises(RuntimeError) as error:
+        helpers.check_restart({"numpy": "1.0"})
+    assert str(error.value) == ("Restart the session (Runtime > Restart session), then run this cell again: "
+                                f"the install changed numpy 1.0 -> {np.__version__}, already imported.")
