@@ -50,6 +50,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from helpers.environment import distribution_key
+
 from .runner import REPO_ROOT, CourseError
 
 #: The distribution the course installs (pyproject's ``name``): the one package a
@@ -111,11 +113,6 @@ DEFAULT_CHECKS = ("colab-current", "colab-oldest", "jax")
 # ------------------------------------------------------------------ pure logic
 
 
-def normalize(name: str) -> str:
-    """A distribution name as pip compares them (PEP 503): ``ml_dtypes`` is ``ml-dtypes``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def parse_constraints(text: str, source: str = "constraints") -> dict[str, str]:
     """``{normalized name: version}`` from a pip constraints file of ``name==version`` lines.
 
@@ -131,7 +128,7 @@ def parse_constraints(text: str, source: str = "constraints") -> dict[str, str]:
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s=]+)", line)
         if not match:
             raise CourseError(f"{source}, line {number}: expected name==version, got {raw.strip()!r}")
-        pins[normalize(match[1])] = match[2]
+        pins[distribution_key(match[1])] = match[2]
     return pins
 
 
@@ -170,7 +167,7 @@ def drift(installed: Mapping[str, str], colab: Mapping[str, str]) -> list[str]:
 
 def report_installs(report: Mapping) -> dict[str, str]:
     """``{normalized name: version}`` of what a ``pip install --dry-run --report`` would install."""
-    return {normalize(item["metadata"]["name"]): item["metadata"]["version"] for item in report.get("install", [])}
+    return {distribution_key(item["metadata"]["name"]): item["metadata"]["version"] for item in report.get("install", [])}
 
 
 def judge_install(report: Mapping, colab: Mapping[str, str]) -> list[Change]:
@@ -276,7 +273,7 @@ def installed_packages(python: Path) -> dict[str, str]:
     """``{normalized name: version}`` of everything installed in an environment."""
     listing = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "list", "--format=json"],
                              capture_output=True, text=True, check=True).stdout
-    return {normalize(item["name"]): item["version"] for item in json.loads(listing)}
+    return {distribution_key(item["name"]): item["version"] for item in json.loads(listing)}
 
 
 def prepare_runtime(runtime: Runtime, constraints: Path, colab: Mapping[str, str], fresh: bool) -> Path:
@@ -291,7 +288,7 @@ def prepare_runtime(runtime: Runtime, constraints: Path, colab: Mapping[str, str
     base = find_python(runtime.python)
     where = COMPAT_DIR / runtime.name
     python = where / "bin" / "python"
-    missing = [name for name in runtime.packages if normalize(name) not in colab]
+    missing = [name for name in runtime.packages if distribution_key(name) not in colab]
     if missing:
         raise CourseError(f"{constraints.name} lists no {', '.join(missing)}: is it Colab's package list?")
     version = subprocess.run([str(base), "-c", "import platform; print(platform.python_version())"],

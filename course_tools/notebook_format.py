@@ -30,13 +30,14 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+
+from helpers._files import write_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_GLOB = "notebooks/[0-9][0-9]_*.ipynb"
@@ -230,21 +231,8 @@ def format_file(path: str | os.PathLike[str], *, previous_text: str | None = Non
     if new_text == text:
         return False
     if not check:
-        _write_atomically(path, new_text)
+        write_atomically(path, new_text, mode=path.stat().st_mode & 0o7777)
     return True
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o7777
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(text.encode("utf-8"))
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def volatile_problems(nb: NotebookNode) -> list[str]:

@@ -23,12 +23,15 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(target: str | os.PathLike[str], data: bytes | bytearray | str) -> Path:
+def write_atomically(
+    target: str | os.PathLike[str], data: bytes | bytearray | str, *, mode: int | None = None
+) -> Path:
     """Write ``data`` to ``target`` through a unique temporary file beside it, then rename.
 
     Text is encoded as UTF-8. The rename is atomic on one file system, so readers
     see either the old file or the new one, and concurrent writers cannot clash.
-    The temporary file is removed if anything fails. Returns ``target`` as a Path.
+    The temporary file is removed if anything fails. ``mode`` sets the permissions
+    (default: those of an ordinary new file). Returns ``target`` as a Path.
     """
     target = Path(target)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -36,7 +39,7 @@ def write_atomically(target: str | os.PathLike[str], data: bytes | bytearray | s
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-        os.chmod(temp_name, _default_file_mode())
+        os.chmod(temp_name, _default_file_mode() if mode is None else mode)
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

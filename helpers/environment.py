@@ -238,6 +238,11 @@ def describe_environment() -> dict[str, str]:
     return info
 
 
+def distribution_key(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503): ``ml_dtypes`` is ``ml-dtypes``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def check_restart(before: Mapping[str, str]) -> None:
     """Stop with one line if an install changed a package that the kernel had already imported.
 
@@ -248,9 +253,7 @@ def check_restart(before: Mapping[str, str]) -> None:
     """
     from importlib.metadata import distributions, packages_distributions
 
-    def normalized(name: str) -> str:
-        return re.sub(r"[-_.]+", "-", name).lower()
-
+    normalized = distribution_key
     earlier = {normalized(name): version for name, version in before.items() if name}
     now = {normalized(dist.metadata["Name"]): dist.version for dist in distributions() if dist.metadata["Name"]}
     changed = {name for name, version in earlier.items() if now.get(name) != version}
