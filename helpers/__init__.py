@@ -24,6 +24,8 @@ module             what lives there
                    (images, learning curves, overlaid curves of several runs,
                    confusion matrices, predictions, model drawings, TensorBoard
                    scalars read back from their event files)
+``drawing``        a student's own drawing for an MNIST network: strokes, MNIST-style
+                   preprocessing, the draw-a-digit pad (anywidget, imported lazily)
 ``environment``    versions, devices, seeding, quick mode, quiet TensorFlow start-up
 ``params``         the rules that check a notebook's parameters
 ``results``        the results file each notebook writes, and where it goes
@@ -44,6 +46,7 @@ from .data import (
     load_dataset,
     read_idx,
 )
+from .drawing import EmptyDrawingError, drawing_pad, naive_28x28, preprocess_drawing, read_drawing, render_strokes
 from .environment import check_restart, describe_environment, environment_info, in_quick_mode, quick, set_seed
 from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
 from .models import course_convnet, dense_512, dense_textbook, keras_io_convnet, layer_table, report_final
@@ -64,8 +67,10 @@ from .plots import (
     can_plot_model,
     draw_model,
     plot_class_counts,
+    plot_confidence,
     plot_confident_errors,
     plot_confusion_matrices,
+    plot_drawing_readings,
     plot_learning_curves,
     plot_prediction,
     plot_prediction_grid,
@@ -74,6 +79,13 @@ from .plots import (
 )
 from .results import load_results, results_folder, save_results
 from .training import BUDGET_CHOICES, TrainingBudget, TrainingRun, epoch_timer, train, training_budget
+from .augment import augmented_batches  # notebook 06
+from .plots import plot_augmented_samples, plot_histories, plot_mean_and_spread, plot_tensorboard_scalars  # notebook 06
+from .training import read_tensorboard_log, tensorboard_ui_problem  # notebook 06
+from .evaluation import compare_variants, difference_noise, effect_table, gradient_norms  # notebook 04
+from .evaluation import grid_results, noise_verdict, summarize_grid  # notebook 04
+from .plots import plot_comparison, plot_grid_curves  # notebook 04
+from .training import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
 
 #: Lets a notebook's setup cell check that ``import helpers`` found this package
 #: and not a student's own ``helpers.py``.
@@ -96,6 +108,8 @@ __all__ = [
     "dense_textbook",
     "describe_environment",
     "draw_model",
+    "drawing_pad",
+    "EmptyDrawingError",
     "environment_info",
     "epoch_timer",
     "evaluate",
@@ -109,25 +123,39 @@ __all__ = [
     "load_dataset",
     "load_results",
     "most_confident_errors",
+    "naive_28x28",
     "number",
     "optional",
     "ParameterError",
     "parse_literal",
     "per_class_metrics",
     "plot_class_counts",
+    "plot_confidence",
     "plot_confident_errors",
     "plot_confusion_matrices",
+    "plot_drawing_readings",
     "plot_learning_curves",
     "plot_prediction",
     "plot_prediction_grid",
+    "preprocess_drawing",
     "quick",
+    "read_drawing",
     "read_idx",
+    "render_strokes",
     "report_final",
     "results_folder",
     "save_results",
     "set_seed",
     "shift_images",
     "shifted_batches",
+    # notebook 06
+    "augmented_batches",
+    "plot_augmented_samples",
+    "plot_histories",
+    "plot_mean_and_spread",
+    "plot_tensorboard_scalars",
+    "read_tensorboard_log",
+    "tensorboard_ui_problem",
     "show_class_means",
     "show_images",
     "text",
@@ -136,4 +164,19 @@ __all__ = [
     "TrainingBudget",
     "TrainingRun",
     "writable_folder",
+    # notebook 04
+    "compare_variants",
+    "difference_noise",
+    "early_stopping_epochs",
+    "effect_table",
+    "FIT_KNOBS",
+    "gradient_norms",
+    "grid_results",
+    "GridRuns",
+    "noise_verdict",
+    "plot_comparison",
+    "plot_grid_curves",
+    "summarize_grid",
+    "time_limit",
+    "train_grid",
 ]

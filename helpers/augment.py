@@ -58,3 +58,37 @@ def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: in
             self.order = self.rng.permutation(self.num_images)
 
     return ShiftedBatches()
+
+
+def augmented_batches(x, y, augment, *, batch_size: int = 128, seed: int = 0):
+    """Training batches passed through ``augment`` in the input pipeline, anew each epoch.
+
+    ``augment`` is a Keras layer or model of random layers (``RandomTranslation``,
+    ``RandomFlip``, ...), called with ``training=True`` on each NumPy batch before the
+    batch reaches the model. This is the other place augmentation can live besides
+    *inside* the model: notebook 06 times both and picks by measurement. Returns a
+    ``keras.utils.PyDataset`` (shuffled every epoch) to pass to ``fit`` in place of
+    ``x`` and ``y``; give validation data explicitly.
+    """
+    import keras
+
+    class AugmentedBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.x, self.y = np.asarray(x), np.asarray(y)
+            self.num_images = len(self.x)
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(self.num_images)
+
+        def __len__(self):
+            return math.ceil(self.num_images / batch_size)
+
+        def __getitem__(self, index):
+            chosen = self.order[index * batch_size:(index + 1) * batch_size]
+            images = keras.ops.convert_to_numpy(augment(self.x[chosen], training=True))
+            return images, self.y[chosen]
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(self.num_images)
+
+    return AugmentedBatches()

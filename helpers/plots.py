@@ -343,3 +343,237 @@ def draw_model(model, *, use_graphviz: bool | None = None, dpi: int = 72) -> Fig
         except Exception as error:  # noqa: BLE001 - any failure means: draw it ourselves
             print(f"plot_model failed ({type(error).__name__}: {error}); drawing the layer stack instead")
     return _draw_layer_stack(model)
+
+
+def plot_drawing_readings(drawings: dict[str, np.ndarray], readings: dict) -> Figure:
+    """For each drawing: the canvas, the drawing only shrunk to 28x28, and the MNIST-style 28x28, with readings.
+
+    ``drawings`` maps a name to a canvas image (ink high), ``readings`` the same names
+    to :class:`helpers.drawing.Reading` objects. Shown as MNIST is, white on black; a
+    title is green when the reading is the digit the name starts with, red otherwise.
+    """
+    names = list(drawings)
+    fig, axes = plt.subplots(3, len(names), figsize=(1.9 * len(names), 6.4), squeeze=False)
+    row_labels = ["drawn (280x280)", "only shrunk (28x28)", "preprocessed (28x28)"]
+    for column, name in enumerate(names):
+        reading = readings[name]
+        expected = name[0]
+        for row, (image, digit, probability) in enumerate([
+            (drawings[name], None, None),
+            (reading.naive, reading.naive_digit, reading.naive_probabilities.max()),
+            (reading.processed, reading.digit, reading.confidence),
+        ]):
+            ax = axes[row, column]
+            ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if digit is None:
+                ax.set_title(name, fontsize=9)
+            else:
+                uncertain = row == 2 and reading.uncertain
+                label = f"read as {digit} ({probability:.0%})" + ("\nuncertain" if uncertain else "")
+                color = RIGHT_COLOR if str(digit) == expected else WRONG_COLOR
+                ax.set_title(label, fontsize=9, color=color)
+            if column == 0:
+                ax.set_ylabel(row_labels[row], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confidence(top_probabilities: np.ndarray, right: np.ndarray, threshold: float) -> Figure:
+    """Histograms of the top probability for right and wrong predictions, with the "uncertain" threshold.
+
+    The y axis is logarithmic: right predictions outnumber wrong ones by far.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    bins = np.linspace(0.0, 1.0, 41)
+    ax.hist(top_probabilities[right], bins=bins, color=RIGHT_COLOR, alpha=0.6, label=f"read right ({right.sum():,})")
+    ax.hist(top_probabilities[~right], bins=bins, color=WRONG_COLOR, alpha=0.8,
+            label=f"read wrong ({(~right).sum():,})")
+    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.2f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("top probability (the model's confidence)")
+    ax.set_ylabel("validation images (log scale)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tensorboard_scalars(log, tags: Sequence[str], *, title: str | None = None) -> Figure:
+    """The scalar curves of a TensorBoard log read back from its event files, one panel per tag.
+
+    ``log`` is the table of :func:`helpers.read_tensorboard_log`; each run (``train``,
+    ``validation``, ...) is one line. Keras writes epoch values at step = epoch index
+    (from 0), so the x axis shows step + 1 = the epoch. This is what the TensorBoard UI
+    shows, drawn where there is no UI (headless runs, CI, stored outputs).
+    """
+    scalars = log[log["kind"] == "scalars"]
+    fig, axes = plt.subplots(1, len(tags), figsize=(4.6 * len(tags), 3.2), squeeze=False)
+    for ax, tag in zip(axes[0], tags):
+        for run, points in scalars[scalars["tag"] == tag].groupby("run"):
+            points = points.sort_values("step")
+            ax.plot(points["step"] + 1, points["value"], "o-", markersize=3, label=run)
+        ax.set_title(tag)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_augmented_samples(rows: dict[str, np.ndarray], *, title: str | None = None) -> Figure:
+    """A grid of images: one row per augmentation pipeline (its name on the left), same images per column.
+
+    ``rows`` maps a name (``"original"``, ``"light"``, ...) to images of shape
+    (n, height, width) or (n, height, width, 1), the same n images in each row, so
+    that each column shows what the pipelines do to one image.
+    """
+    count = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), count, figsize=(1.1 * count + 1.2, 1.15 * len(rows)), squeeze=False)
+    for row_axes, (name, images) in zip(axes, rows.items()):
+        for ax, image in zip(row_axes, images):
+            ax.imshow(np.asarray(image).squeeze(), cmap="binary", vmin=0, vmax=1)
+        for ax in row_axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row_axes[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histories(histories: dict[str, dict], metrics: Sequence[str], *, log_scale: Sequence[str] = ()) -> Figure:
+    """Chosen metrics of several trainings per epoch, overlaid: one panel per metric, one line per run.
+
+    ``histories`` maps a run's name to its history (a dict of lists, a Keras
+    ``History`` or a :class:`~helpers.training.TrainingRun`); metrics named in
+    ``log_scale`` (a learning rate, say) get a log axis.
+    """
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for name, history in histories.items():
+            history = getattr(history, "history", history)
+            values = history.get(metric)
+            if values is not None:
+                ax.plot(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=name)
+        ax.set_title(metric + (" (log scale)" if metric in log_scale else ""))
+        if metric in log_scale:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mean_and_spread(table, *, value: str, group: str, bars: str, ylabel: str,
+                         bottom: float | None = None) -> Figure:
+    """Grouped bars of the mean of ``value`` over seeds, with error bars of one standard deviation.
+
+    ``table`` has one row per run (one seed of one configuration); ``group`` names the
+    column of the groups along the x axis (e.g. the dataset), ``bars`` the column whose
+    values become side-by-side bars (e.g. the augmentation). Where ``bottom`` is given
+    the value axis starts there, and the axis label says so.
+    """
+    stats = table.groupby([group, bars], sort=False)[value].agg(["mean", "std"]).reset_index()
+    groups = list(dict.fromkeys(stats[group]))
+    names = list(dict.fromkeys(stats[bars]))
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups) * len(names) / 2), 3.4))
+    for i, name in enumerate(names):
+        part = stats[stats[bars] == name].set_index(group).reindex(groups)
+        positions = np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width
+        ax.bar(positions, part["mean"], width, yerr=part["std"].fillna(0), capsize=3, label=name)
+    ax.set_xticks(np.arange(len(groups)))
+    ax.set_xticklabels(groups)
+    if bottom is not None:
+        ax.set_ylim(bottom=bottom)
+        ylabel += f" (axis starts at {bottom})"
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------ experiments: mean and spread over seeds (notebook 04)
+
+
+def plot_comparison(
+    summary,
+    *,
+    title: str,
+    ylabel: str = "validation accuracy",
+    x: str | None = None,
+    group: str | None = None,
+    log_x: bool = False,
+    log_y: bool = False,
+    bottom: float | None = None,
+) -> Figure:
+    """A summary of :func:`helpers.summarize_grid` drawn with error bars of one standard deviation over seeds.
+
+    Without ``x``: one bar per variant. With ``x`` (a numeric knob column such as
+    ``learning_rate``): the mean against that knob, one line per value of ``group``
+    if given (e.g. the optimizer); ``log_x`` for knobs spanning orders of magnitude
+    (``log_y`` for values that do, such as gradient norms).
+    Where ``bottom`` is given the value axis starts there, and the axis label says so.
+    """
+    fig, ax = plt.subplots(figsize=(7.5 if x else max(5.0, 0.75 * len(summary) + 1.5), 3.4))
+    if x is None:
+        positions = np.arange(len(summary))
+        ax.bar(positions, summary["mean"], yerr=summary["std"], capsize=4, color="tab:blue", alpha=0.8)
+        ax.set_xticks(positions, [str(v) for v in summary.index], rotation=30 if len(summary) > 5 else 0,
+                      ha="right" if len(summary) > 5 else "center")
+    else:
+        groups = summary.groupby(group, sort=False) if group else [(None, summary)]
+        for name, part in groups:
+            part = part.sort_values(x)
+            ax.errorbar(part[x], part["mean"], yerr=part["std"], fmt="o-", capsize=3, markersize=4,
+                        label=None if name is None else str(name))
+        ax.set_xlabel(x + (" (log scale)" if log_x else ""))
+        if log_x:
+            ax.set_xscale("log")
+        if group:
+            ax.legend(fontsize=8, ncol=2)
+    if log_y:
+        ax.set_yscale("log")
+        ylabel += " (log scale)"
+    if bottom is not None:
+        ax.set_ylim(bottom=bottom)
+        ylabel += f" (axis starts at {bottom})"
+    ax.set_ylabel(ylabel)
+    ax.set_title(title + "\nmean over seeds, error bars: one standard deviation", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_grid_curves(grid, variants: Sequence[str], *, metric: str = "loss", title: str = "",
+                     log_y: bool = False) -> Figure:
+    """Per-epoch ``metric`` of chosen variants of a :class:`helpers.GridRuns`, overlaid.
+
+    One line per variant (the mean over its seeds) and a band of one standard
+    deviation around it: learning curves with their noise.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    for name in variants:
+        curves = [h[metric] for (variant, _), h in grid.histories.items() if variant == name and metric in h]
+        length = min(map(len, curves))
+        values = np.array([c[:length] for c in curves], dtype=float)
+        epochs = np.arange(1, length + 1)
+        mean = values.mean(axis=0)
+        std = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(length)
+        ax.plot(epochs, mean, "o-", markersize=3, label=f"{name} ({len(values)} seeds)")
+        ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric + (" (log scale)" if log_y else ""))
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title + "\nmean over seeds, band: one standard deviation", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

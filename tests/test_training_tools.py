@@ -1,0 +1,136 @@
+"""Notebook 06's helpers: TensorBoard logs read back, the TensorBoard UI guard, augmentation batches, plots."""
+
+import sys
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import helpers
+import helpers.training as training
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("tensorboard")  # tf.summary writes nothing without it
+
+
+def test_read_tensorboard_log_reads_every_kind_back(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "train"))
+    with writer.as_default():
+        for step, value in enumerate([0.5, 0.25, 0.125]):
+            tf.summary.scalar("epoch_loss", value, step=step)
+        tf.summary.histogram("conv/kernel", np.arange(10.0), step=0)
+        tf.summary.image("samples", np.zeros((1, 4, 4, 1), "float32"), step=2)
+    writer.close()
+    log = helpers.read_tensorboard_log(tmp_path)
+    scalars = log[log["kind"] == "scalars"]
+    assert scalars["run"].unique().tolist() == ["train"]
+    assert scalars["tag"].unique().tolist() == ["epoch_loss"]
+    assert scalars["step"].tolist() == [0, 1, 2]
+    assert scalars["value"].tolist() == [0.5, 0.25, 0.125]
+    kinds = dict(zip(log["tag"], log["kind"]))
+    assert kinds["conv/kernel"] == "histograms" and kinds["samples"] == "images"
+    assert log.loc[log["kind"] != "scalars", "value"].isna().all()
+
+
+def test_read_tensorboard_log_matches_the_keras_callback(tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = np.random.default_rng(0).normal(size=(64, 4)).astype("float32"), np.arange(64) % 3
+    history = model.fit(x, y, epochs=3, validation_data=(x[:16], y[:16]), verbose=0,
+                        callbacks=[keras.callbacks.TensorBoard(log_dir=str(tmp_path), histogram_freq=1)]).history
+    log = helpers.read_tensorboard_log(tmp_path)
+    for run, prefix in (("train", ""), ("validation", "val_")):
+        points = log[(log["run"] == run) & (log["tag"] == "epoch_loss")].sort_values("step")
+        assert points["step"].tolist() == [0, 1, 2]
+        assert np.allclose(points["value"], history[prefix + "loss"], atol=1e-6)
+    assert (log["kind"] == "histograms").any()
+
+
+def test_a_truncated_event_file_is_read_up_to_its_last_whole_record(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        for step in range(5):
+            tf.summary.scalar("x", float(step), step=step)
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    data = path.read_bytes()
+    path.write_bytes(data[:-7])  # a file still being written
+    values = helpers.read_tensorboard_log(tmp_path)["value"].dropna().tolist()
+    assert values == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_an_empty_log_folder_gives_an_empty_table(tmp_path):
+    log = helpers.read_tensorboard_log(tmp_path)
+    assert log.empty and list(log.columns) == ["run", "tag", "kind", "step", "value"]
+
+
+def test_tensorboard_ui_is_refused_headless_and_offered_under_jupyter(monkeypatch):
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # (nbval imports it into pytest)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert helpers.tensorboard_ui_problem() == "not running in a notebook kernel"
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    monkeypatch.setattr(training, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
+    assert "headless" in helpers.tensorboard_ui_problem()
+    monkeypatch.setattr(training, "_parent_command", lambda: "/usr/bin/python3 /usr/local/bin/jupyter-lab")
+    assert helpers.tensorboard_ui_problem() is None
+    monkeypatch.setattr(training, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert helpers.tensorboard_ui_problem() is None
+
+
+def test_tensorboard_ui_needs_the_tensorboard_package(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name, *a))
+    assert "not installed" in helpers.tensorboard_ui_problem()
+
+
+def test_the_parent_command_is_this_process_parent():
+    assert training._parent_command().strip()  # readable on Linux and macOS (ps)
+
+
+def test_augmented_batches_augment_every_image_once_per_epoch():
+    x = np.arange(10, dtype="float32").reshape(10, 1, 1, 1)
+    y = np.arange(10)
+    calls = []
+
+    def plus_100(images, training=False):
+        calls.append(training)
+        return images + 100
+
+    batches = helpers.augmented_batches(x, y, plus_100, batch_size=4, seed=1)
+    assert len(batches) == 3 and batches.num_images == 10
+    epoch = [batches[i] for i in range(len(batches))]
+    images = np.concatenate([b[0] for b in epoch]).ravel()
+    labels = np.concatenate([b[1] for b in epoch])
+    assert sorted(labels.tolist()) == list(range(10))  # every image once
+    assert np.array_equal(images, labels + 100)  # augmented, and still with its own label
+    assert calls and all(calls)  # the layers ran in training mode
+    first_order = labels.copy()
+    batches.on_epoch_end()
+    second = np.concatenate([batches[i][1] for i in range(len(batches))])
+    assert sorted(second.tolist()) == list(range(10)) and not np.array_equal(second, first_order)
+
+
+def test_plots_return_figures():
+    import pandas as pd
+
+    log = pd.DataFrame({"run": ["train", "train", "validation"], "tag": ["epoch_loss"] * 3,
+                        "kind": ["scalars"] * 3, "step": [0, 1, 0], "value": [1.0, 0.5, 0.8]})
+    figures = [
+        helpers.plot_tensorboard_scalars(log, ["epoch_loss"]),
+        helpers.plot_augmented_samples({"original": np.zeros((3, 28, 28)), "shifted": np.ones((3, 28, 28, 1))}),
+        helpers.plot_histories({"a": {"loss": [1, 0.5], "learning_rate": [1e-3, 5e-4]}}, ["loss", "learning_rate"],
+                               log_scale=["learning_rate"]),
+        helpers.plot_mean_and_spread(pd.DataFrame({"dataset": ["m", "m", "f", "f"], "setting": ["a", "a", "a", "b"],
+                                                   "acc": [0.9, 0.92, 0.8, 0.85]}),
+                                     value="acc", group="dataset", bars="setting", ylabel="accuracy", bottom=0.5),
+    ]
+    assert all(isinstance(fig, Figure) for fig in figures)
+    assert len(figures[1].axes) == 6
+    assert figures[2].axes[1].get_yscale() == "log"
+    assert "axis starts at 0.5" in figures[3].axes[0].get_ylabel()
