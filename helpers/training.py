@@ -1,4 +1,5 @@
-"""Training: one ``fit`` call with a clock for every notebook, and training budgets.
+"""Training: one ``fit`` call with a clock, training budgets, TensorBoard logs read back,
+and configurations trained over seeds (:func:`train_grid`, notebook 04).
 
 :func:`train` calls ``model.fit`` with ``verbose=2`` (one line per epoch: readable
 in stored notebook outputs and logs, unlike progress bars) and returns a
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -326,7 +328,6 @@ def tensorboard_ui_problem() -> str | None:
 
 # ------------------------------------------------------------ experiments: configurations over seeds (notebook 04)
 
-from contextlib import contextmanager  # noqa: E402 - notebook 04's additions start here
 
 #: The knobs of a configuration that go to ``fit``; every other knob goes to the model builder.
 FIT_KNOBS = ("batch_size", "epochs", "seconds")
