@@ -37,27 +37,8 @@ def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: in
     exactly the same image twice. It is plain NumPy, so it works with every Keras
     backend. Validation data must then be given explicitly (``validation_data``).
     """
-    import keras
-
-    class ShiftedBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.x, self.y = np.asarray(x), np.asarray(y)
-            self.num_images = len(self.x)
-            self.rng = np.random.default_rng(seed)
-            self.order = self.rng.permutation(self.num_images)
-
-        def __len__(self):
-            return math.ceil(self.num_images / batch_size)
-
-        def __getitem__(self, index):
-            chosen = self.order[index * batch_size:(index + 1) * batch_size]
-            return shift_images(self.x[chosen], max_shift, self.rng), self.y[chosen]
-
-        def on_epoch_end(self):
-            self.order = self.rng.permutation(self.num_images)
-
-    return ShiftedBatches()
+    return _shuffled_batches(x, y, lambda images, rng: shift_images(images, max_shift, rng),
+                             batch_size=batch_size, seed=seed)
 
 
 def augmented_batches(x, y, augment, *, batch_size: int = 128, seed: int = 0):
@@ -72,7 +53,19 @@ def augmented_batches(x, y, augment, *, batch_size: int = 128, seed: int = 0):
     """
     import keras
 
-    class AugmentedBatches(keras.utils.PyDataset):
+    return _shuffled_batches(x, y, lambda images, rng: keras.ops.convert_to_numpy(augment(images, training=True)),
+                             batch_size=batch_size, seed=seed)
+
+
+def _shuffled_batches(x, y, transform, *, batch_size: int, seed: int):
+    """A ``keras.utils.PyDataset`` of ``(transform(images, rng), labels)`` batches, reshuffled every epoch.
+
+    ``rng`` (seeded with ``seed``) draws the order of the images and is passed to
+    ``transform`` for its own random choices.
+    """
+    import keras
+
+    class ShuffledBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
             self.x, self.y = np.asarray(x), np.asarray(y)
@@ -85,10 +78,9 @@ def augmented_batches(x, y, augment, *, batch_size: int = 128, seed: int = 0):
 
         def __getitem__(self, index):
             chosen = self.order[index * batch_size:(index + 1) * batch_size]
-            images = keras.ops.convert_to_numpy(augment(self.x[chosen], training=True))
-            return images, self.y[chosen]
+            return transform(self.x[chosen], self.rng), self.y[chosen]
 
         def on_epoch_end(self):
             self.order = self.rng.permutation(self.num_images)
 
-    return AugmentedBatches()
+    return ShuffledBatches()
