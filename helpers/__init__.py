@@ -9,8 +9,9 @@ Where code goes (one home for each kind; a function lives where its result belon
 module             what lives there
 =================  ===================================================================
 ``data``           datasets: verified, offline-capable loading, class names
-``augment``        input pipelines that change images (random shifts today; notebook
-                   06's augmentation pipelines and their Keras-layer counterparts)
+``augment``        input pipelines that change images: random shifts, Keras random
+                   layers in the pipeline (notebook 06), any NumPy transform
+                   (notebook 05's flips and erased patches)
 ``models``         builders of models that *more than one* notebook trains, and tools
                    that read a model (``layer_table``); a model taught once is written
                    out in its notebook only
@@ -23,7 +24,8 @@ module             what lives there
 ``plots``          every function that draws: it returns a matplotlib ``Figure``
                    (images, learning curves, overlaid curves of several runs,
                    confusion matrices, predictions, model drawings, TensorBoard
-                   scalars read back from their event files)
+                   scalars read back from their event files, accuracy-against-cost
+                   frontiers, occlusion maps)
 ``drawing``        a student's own drawing for an MNIST network: strokes, MNIST-style
                    preprocessing, the draw-a-digit pad (anywidget, imported lazily)
 ``environment``    versions, devices, seeding, quick mode, quiet TensorFlow start-up
@@ -86,6 +88,8 @@ from .evaluation import compare_variants, difference_noise, effect_table, gradie
 from .evaluation import grid_results, noise_verdict, summarize_grid  # notebook 04
 from .plots import plot_comparison, plot_grid_curves  # notebook 04
 from .training import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
+from .augment import transformed_batches  # notebook 05
+from .plots import plot_frontier, plot_occlusion_maps  # notebook 05
 
 #: Lets a notebook's setup cell check that ``import helpers`` found this package
 #: and not a student's own ``helpers.py``.
@@ -179,4 +183,8 @@ __all__ = [
     "summarize_grid",
     "time_limit",
     "train_grid",
+    # notebook 05
+    "plot_frontier",
+    "plot_occlusion_maps",
+    "transformed_batches",
 ]

@@ -57,6 +57,19 @@ def augmented_batches(x, y, augment, *, batch_size: int = 128, seed: int = 0):
                              batch_size=batch_size, seed=seed)
 
 
+def transformed_batches(x, y, transform, *, batch_size: int = 128, seed: int = 0):
+    """Training batches passed through a NumPy function ``transform(images, rng)``, anew each epoch.
+
+    ``transform`` gets a batch of images (a copy: it may change it in place) and a
+    ``numpy.random.Generator`` seeded with ``seed``, and returns the augmented batch.
+    Why: an augmentation written in a few lines of NumPy (notebook 05's flips and
+    erased patches) runs the same on every Keras backend and every Keras version.
+    Returns a ``keras.utils.PyDataset`` (shuffled every epoch) to pass to ``fit`` in
+    place of ``x`` and ``y``; give validation data explicitly.
+    """
+    return _shuffled_batches(x, y, lambda images, rng: transform(images.copy(), rng), batch_size=batch_size, seed=seed)
+
+
 def _shuffled_batches(x, y, transform, *, batch_size: int, seed: int):
     """A ``keras.utils.PyDataset`` of ``(transform(images, rng), labels)`` batches, reshuffled every epoch.
 

@@ -577,3 +577,59 @@ def plot_grid_curves(grid, variants: Sequence[str], *, metric: str = "loss", tit
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_frontier(table, *, x: str, y: str, label: str, title: str, xlabel: str, ylabel: str,
+                  reference: float | None = None, reference_label: str = "") -> Figure:
+    """Accuracy against cost: one point per row of ``table``, the best-so-far frontier joined by a line.
+
+    A point is on the frontier when no cheaper row (smaller ``x``) has a higher ``y``:
+    those are the designs worth their cost. ``x`` is drawn on a log axis (costs span
+    orders of magnitude); the ``y`` axis says where it starts. ``reference`` draws a
+    horizontal line (a result to beat).
+    """
+    data = table.sort_values(x)
+    frontier = data[data[y] >= data[y].cummax()]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.scatter(data[x], data[y], color="tab:gray", zorder=2)
+    ax.plot(frontier[x], frontier[y], "o-", color="tab:blue", zorder=3, label="frontier: nothing cheaper is better")
+    for _, row in data.iterrows():
+        ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    if reference is not None:
+        ax.axhline(reference, color="tab:red", linestyle="--", linewidth=1, label=reference_label)
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel + " (log scale)")
+    ax.set_ylabel(f"{ylabel} (axis starts at {ax.get_ylim()[0]:.2f})")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_occlusion_maps(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], *,
+                        suptitle: str | None = None) -> Figure:
+    """Each image above its occlusion map, on one symmetric diverging scale with a colour bar.
+
+    ``maps[i]`` holds, for every pixel, how much the model's probability of the
+    class in question *drops* when a patch around that pixel is hidden: red means
+    the pixel supported the answer, blue that hiding it made the answer more likely.
+    """
+    count = len(images)
+    limit = float(np.abs(maps).max()) or 1.0
+    fig, axes = plt.subplots(2, count, figsize=(1.9 * count + 1.0, 4.3), squeeze=False)
+    shown = None
+    for i in range(count):
+        axes[0, i].imshow(np.asarray(images[i]).squeeze(), cmap="binary", vmin=0, vmax=1)
+        axes[0, i].set_title(titles[i], fontsize=8)
+        axes[1, i].imshow(np.asarray(images[i]).squeeze(), cmap="gray_r", vmin=0, vmax=1, alpha=0.35)
+        shown = axes[1, i].imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.8)
+        for ax in axes[:, i]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0, 0].set_ylabel("image", fontsize=8)
+    axes[1, 0].set_ylabel("drop in probability\nwhen hidden", fontsize=8)
+    fig.colorbar(shown, ax=axes[1, :].tolist(), shrink=0.9, label="probability drop")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    return fig
