@@ -608,15 +608,18 @@ def plot_frontier(table, *, x: str, y: str, label: str, title: str, xlabel: str,
 
 
 def plot_occlusion_maps(images: np.ndarray, maps: np.ndarray, titles: Sequence[str], *,
-                        suptitle: str | None = None) -> Figure:
+                        suptitle: str | None = None, limit: float | None = None,
+                        value_label: str = "drop in log-probability") -> Figure:
     """Each image above its occlusion map, on one symmetric diverging scale with a colour bar.
 
-    ``maps[i]`` holds, for every pixel, how much the model's probability of the
-    class in question *drops* when a patch around that pixel is hidden: red means
-    the pixel supported the answer, blue that hiding it made the answer more likely.
+    ``maps[i]`` holds, for every pixel, how much the model's belief in the class in
+    question *drops* when a patch around that pixel is hidden (``value_label`` says in
+    what: probability or log-probability): red means the pixel supported the answer,
+    blue that hiding it made the answer more likely. The scale runs from ``-limit`` to
+    ``limit`` (default: the largest absolute value), so that two figures can share it.
     """
     count = len(images)
-    limit = float(np.abs(maps).max()) or 1.0
+    limit = float(limit if limit is not None else np.abs(maps).max()) or 1.0
     fig, axes = plt.subplots(2, count, figsize=(1.9 * count + 1.0, 4.3), squeeze=False)
     shown = None
     for i in range(count):
@@ -628,8 +631,8 @@ def plot_occlusion_maps(images: np.ndarray, maps: np.ndarray, titles: Sequence[s
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0, 0].set_ylabel("image", fontsize=8)
-    axes[1, 0].set_ylabel("drop in probability\nwhen hidden", fontsize=8)
-    fig.colorbar(shown, ax=axes[1, :].tolist(), shrink=0.9, label="probability drop")
+    axes[1, 0].set_ylabel(value_label.replace(" ", "\n", 1) + "\nwhen hidden", fontsize=8)
+    fig.colorbar(shown, ax=axes[1, :].tolist(), shrink=0.9, label=value_label)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     return fig

@@ -52,3 +52,6 @@ def test_occlusion_maps_share_one_symmetric_scale_with_a_colour_bar():
     assert all(image.get_clim() == (-0.7, 0.7) for image in heat)  # symmetric around 0, the largest |drop|
     assert len(fig.axes) == 7  # 2 rows of 3 and the colour bar
     plt.close(fig)
+    shared = helpers.plot_occlusion_maps(images, maps, ["one", "two", "three"], limit=2.0)
+    assert shared.axes[3].get_images()[-1].get_clim() == (-2.0, 2.0)  # a scale shared with another figure
+    plt.close(shared)
