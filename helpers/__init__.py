@@ -23,7 +23,8 @@ module             what lives there
                    mean and spread over seeds
 ``plots``          every function that draws: it returns a matplotlib ``Figure``
                    (images, learning curves, overlaid curves of several runs,
-                   confusion matrices, predictions, model drawings, TensorBoard
+                   confusion matrices, predictions, kernels and feature maps on a
+                   diverging scale, model drawings, TensorBoard
                    scalars read back from their event files, accuracy-against-cost
                    frontiers, occlusion maps)
 ``drawing``        a student's own drawing for an MNIST network: strokes, MNIST-style
@@ -78,6 +79,7 @@ from .plots import (
     plot_prediction_grid,
     show_class_means,
     show_images,
+    show_signed_maps,
 )
 from .results import load_results, results_folder, save_results
 from .training import BUDGET_CHOICES, TrainingBudget, TrainingRun, epoch_timer, train, training_budget
@@ -162,6 +164,7 @@ __all__ = [
     "tensorboard_ui_problem",
     "show_class_means",
     "show_images",
+    "show_signed_maps",
     "text",
     "train",
     "training_budget",

@@ -64,6 +64,45 @@ def show_images(
     return fig
 
 
+def show_signed_maps(
+    maps: np.ndarray,
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int = 8,
+    size: float = 1.3,
+    suptitle: str | None = None,
+    value_label: str = "value",
+) -> Figure:
+    """Draw 2-D arrays that can be negative (kernels, pre-activation maps) on one shared scale.
+
+    ``maps`` is (n, height, width). Every panel uses the same symmetric diverging scale,
+    from minus to plus the largest absolute value of all maps, with a colour bar: red
+    is positive, blue negative, white zero. One shared scale is what makes the panels
+    comparable; a scale per panel (as ``show_images`` uses) would make a weak filter
+    look as strong as the strongest.
+    """
+    maps = np.asarray(maps, dtype="float64")
+    if maps.ndim != 3:
+        raise ValueError(f"show_signed_maps needs an array of 2-D maps (n, height, width); got shape {maps.shape}")
+    count = len(maps)
+    limit = float(np.abs(maps).max()) or 1.0
+    ncols = min(ncols, count)
+    nrows = int(np.ceil(count / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1.2, size * nrows * 1.15 + 0.4), squeeze=False)
+    shown = None
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index >= count:
+            continue
+        shown = ax.imshow(maps[index], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        if titles is not None:
+            ax.set_title(str(titles[index]), fontsize=8)
+    fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.85, label=value_label)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
 def plot_class_counts(
     y_train: np.ndarray, y_test: np.ndarray, class_names: Sequence[str]
 ) -> Figure:
