@@ -113,6 +113,21 @@ def test_plots_return_figures():
     plt.close("all")
 
 
+def test_signed_maps_share_one_symmetric_scale_with_a_colour_bar():
+    import matplotlib.pyplot as plt
+
+    maps = np.zeros((5, 3, 3))
+    maps[1, 0, 0], maps[4, 2, 2] = 0.2, -0.5
+    fig = helpers.show_signed_maps(maps, [f"filter {i}" for i in range(5)], ncols=4, value_label="weight")
+    shown = [ax.get_images()[0] for ax in fig.axes if ax.get_images()]
+    assert len(shown) == 5  # one panel per map; the sixth to eighth cells of the 2 x 4 grid stay empty
+    assert all(image.get_clim() == (-0.5, 0.5) for image in shown)  # one scale, symmetric around 0
+    assert any(ax.get_ylabel() == "weight" for ax in fig.axes)  # the colour bar, labelled
+    plt.close(fig)
+    with pytest.raises(ValueError, match="2-D maps"):
+        helpers.show_signed_maps(np.zeros((3, 3)))
+
+
 def test_layer_table_shows_the_parameter_arithmetic():
     table = helpers.layer_table(helpers.dense_textbook())
     assert table["parameters"].tolist() == [7850, 110]
