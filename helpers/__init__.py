@@ -50,7 +50,15 @@ from .data import (
     read_idx,
 )
 from .drawing import EmptyDrawingError, drawing_pad, naive_28x28, preprocess_drawing, read_drawing, render_strokes
-from .environment import check_restart, describe_environment, environment_info, in_quick_mode, quick, set_seed
+from .environment import (
+    check_restart,
+    describe_environment,
+    device_description,
+    environment_info,
+    in_quick_mode,
+    quick,
+    set_seed,
+)
 from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
 from .models import course_convnet, dense_512, dense_textbook, keras_io_convnet, layer_table, report_final
 from .params import (
@@ -113,6 +121,7 @@ __all__ = [
     "dense_512",
     "dense_textbook",
     "describe_environment",
+    "device_description",
     "draw_model",
     "drawing_pad",
     "EmptyDrawingError",

@@ -194,6 +194,34 @@ def gpu_names() -> list[str]:
     return []
 
 
+def device_description() -> str:
+    """The hardware that trains, in words: the GPU's model, or the CPU's model and core count.
+
+    Timings are only comparable with the machine next to them (source 004 printed
+    its CPUs' clock rates next to its times); this is the line a timing table records.
+    """
+    keras = _import_keras()
+    gpus = gpu_names()
+    if gpus and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        details = [tf.config.experimental.get_device_details(gpu) for gpu in tf.config.list_physical_devices("GPU")]
+        return ", ".join(detail.get("device_name", "GPU") for detail in details)
+    if gpus and keras.backend.backend() == "jax":
+        import jax
+
+        return ", ".join(device.device_kind for device in jax.devices() if device.platform != "cpu")
+    if gpus:
+        return ", ".join(gpus)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass  # not Linux: keep platform's name
+    return f"CPU {cpu}, {os.cpu_count()} cores, no GPU"
+
+
 def environment_info() -> dict[str, str]:
     """The versions and hardware a notebook runs on, as a dict (results files record it)."""
     import numpy as np

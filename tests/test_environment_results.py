@@ -116,3 +116,10 @@ def test_check_restart_stops_only_for_an_imported_package_that_the_install_chang
         helpers.check_restart({"numpy": "1.0"})
     assert str(error.value) == ("Restart the session (Runtime > Restart session), then run this cell again: "
                                 f"the install changed numpy 1.0 -> {np.__version__}, already imported.")
+
+
+def test_device_description_names_the_cpu_and_its_cores_without_a_gpu(monkeypatch):
+    monkeypatch.setattr("helpers.environment.gpu_names", lambda: [])
+    description = helpers.device_description()
+    assert description.startswith("CPU ") and description.endswith(f"{os.cpu_count()} cores, no GPU")
+    assert len(description) > len(f"CPU , {os.cpu_count()} cores, no GPU")  # a model name or the architecture
