@@ -1,4 +1,4 @@
-"""The command line behind ``./course run|params|compare|compat|format`` (also ``python -m course_tools``).
+"""The command line behind ``./course run|params|compare|compat|bench|format`` (also ``python -m course_tools``).
 
 Paths typed on the command line are relative to the directory they were typed in,
 although ``./course`` runs this from the repository root (see ``runner.caller_path``).
@@ -50,6 +50,24 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _compat(args: argparse.Namespace) -> int:
     return compat.run_compat(args.checks, colab=args.colab_dir, fresh=args.fresh)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    unknown = sorted(set(args.models) - set(bench.MODELS))
+    if unknown:
+        raise CourseError(f"unknown model(s) {', '.join(unknown)}: choose from {', '.join(bench.MODELS)}")
+    if args.steps < 64 or args.steps % 64:
+        raise CourseError(f"--steps {args.steps}: give a multiple of 64 (the largest steps_per_execution timed), "
+                          "for example 64 (the default) or 128")
+    models = args.models or list(bench.MODELS)
+    if args.accuracy:
+        if args.seeds < 2:
+            raise CourseError(f"--seeds {args.seeds}: give at least 2 (a spread needs two runs)")
+        return bench.run_accuracy_check(args.models or ["keras_io_convnet", "course_convnet"], seeds=args.seeds,
+                                        epochs=args.epochs, images=args.images)
+    return bench.run_bench(models, steps=args.steps, json_path=args.json, include_emulated=args.emulated_bfloat16)
 
 
 def format_notebooks(argv: list[str]) -> int:
@@ -119,6 +137,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fresh", action="store_true",
                        help="rebuild the environments in .compat/ instead of reusing them")
     check.set_defaults(handler=_compat)
+
+    from .bench import MODELS
+
+    measure = commands.add_parser("bench", help="seconds per epoch of the course's models under each "
+                                  "execution setting, each in its own process",
+                                  description=__import__("course_tools.bench").bench.__doc__.split("\n\n")[0])
+    measure.add_argument("models", nargs="*", metavar="MODEL",
+                         help=f"which models (default: all): {', '.join(MODELS)}")
+    measure.add_argument("--json", type=caller_path, default=None, metavar="FILE",
+                         help="also write the machine, the peaks, every row and the chosen settings to FILE")
+    measure.add_argument("--steps", type=int, default=64,
+                         help="training steps per timed epoch, a multiple of 64 (3 timed epochs after a warm-up "
+                              "one; default: 64)")
+    measure.add_argument("--emulated-bfloat16", action="store_true",
+                         help="also time bfloat16 on a CPU without native bfloat16 (slow)")
+    measure.add_argument("--accuracy", action="store_true",
+                         help="instead: MNIST test accuracy with Keras's defaults and with the chosen settings, "
+                              "over --seeds seeds (default models: keras_io_convnet course_convnet)")
+    measure.add_argument("--seeds", type=int, default=3, help="seeds per setting with --accuracy (default: 3)")
+    measure.add_argument("--epochs", type=int, default=3, help="epochs per run with --accuracy (default: 3)")
+    measure.add_argument("--images", type=int, default=20_000,
+                         help="MNIST training images per run with --accuracy (default: 20,000)")
+    measure.set_defaults(handler=_bench)
 
     # Listed for the help only: main() hands "format ..." to notebook_format unparsed.
     commands.add_parser("format", add_help=False,

@@ -30,6 +30,9 @@ module             what lives there
 ``drawing``        a student's own drawing for an MNIST network: strokes, MNIST-style
                    preprocessing, the draw-a-digit pad (anywidget, imported lazily)
 ``environment``    versions, devices, seeding, quick mode, quiet TensorFlow start-up
+``execution``      how training executes on this device: steps per execution, XLA,
+                   precision, the fused BatchNormalization (``./course bench``
+                   measures the choices)
 ``params``         the rules that check a notebook's parameters
 ``results``        the results file each notebook writes, and where it goes
 =================  ===================================================================
@@ -59,8 +62,23 @@ from .environment import (
     quick,
     set_seed,
 )
+from .execution import (
+    ExecutionSettings,
+    batch_normalization,
+    execution_settings,
+    keras_defaults,
+    use_execution_settings,
+)
 from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
-from .models import course_convnet, dense_512, dense_textbook, keras_io_convnet, layer_table, report_final
+from .models import (
+    course_convnet,
+    dense_512,
+    dense_textbook,
+    fashion_convnet,
+    keras_io_convnet,
+    layer_table,
+    report_final,
+)
 from .params import (
     ParameterError,
     boolean,
@@ -106,6 +124,7 @@ from .plots import plot_frontier, plot_occlusion_maps  # notebook 05
 IS_COURSE_PACKAGE = True
 
 __all__ = [
+    "batch_normalization",
     "boolean",
     "BUDGET_CHOICES",
     "can_plot_model",
@@ -128,10 +147,14 @@ __all__ = [
     "environment_info",
     "epoch_timer",
     "evaluate",
+    "execution_settings",
+    "ExecutionSettings",
+    "fashion_convnet",
     "IDXFormatError",
     "in_quick_mode",
     "integer",
     "IS_COURSE_PACKAGE",
+    "keras_defaults",
     "keras_io_convnet",
     "layer_table",
     "list_of",
@@ -179,6 +202,7 @@ __all__ = [
     "training_budget",
     "TrainingBudget",
     "TrainingRun",
+    "use_execution_settings",
     "writable_folder",
     # notebook 04
     "compare_variants",

@@ -88,6 +88,9 @@ def _import_keras():
 
     if keras.backend.backend() == "jax":
         _jax_training_without_donation()
+    from .execution import _fused_layer_class
+
+    _fused_layer_class()  # registered, so that a saved model that uses it loads
     return keras
 
 

@@ -134,31 +134,66 @@ def course_convnet(num_classes: int = 10):
     Flatten -> Dropout 0.3 -> Dense 128 -> BN -> ReLU -> Dropout 0.3 -> Dense 10.
     Layers followed by BN have no bias (BN's shift replaces it). Notebook 03 trains
     it with AdamW, a cosine-decayed learning rate and random shifts of up to 2 pixels
-    (:func:`helpers.shifted_batches`). Input: (28, 28, 1).
+    (:func:`helpers.shifted_batches`). BatchNormalization comes from
+    :func:`helpers.batch_normalization`. Input: (28, 28, 1).
     """
+    from .execution import batch_normalization
+
     keras = _keras()
     layers = keras.layers
     return keras.Sequential(
         [
             keras.Input(shape=IMAGE_SHAPE, name="image"),
             layers.Conv2D(32, 3, use_bias=False, name="conv1"),
-            layers.BatchNormalization(momentum=0.9, name="conv1_bn"),
+            batch_normalization(momentum=0.9, name="conv1_bn"),
             layers.Activation("relu", name="conv1_relu"),
             layers.MaxPooling2D(2, name="pool1"),
             layers.Conv2D(64, 3, use_bias=False, name="conv2"),
-            layers.BatchNormalization(momentum=0.9, name="conv2_bn"),
+            batch_normalization(momentum=0.9, name="conv2_bn"),
             layers.Activation("relu", name="conv2_relu"),
             layers.MaxPooling2D(2, name="pool2"),
             layers.Flatten(name="flatten"),
             layers.Dropout(0.3, name="dropout1"),
             layers.Dense(128, use_bias=False, name="dense128"),
-            layers.BatchNormalization(momentum=0.9, name="dense128_bn"),
+            batch_normalization(momentum=0.9, name="dense128_bn"),
             layers.Activation("relu", name="dense128_relu"),
             layers.Dropout(0.3, name="dropout2"),
             layers.Dense(num_classes, activation="softmax", name="output"),
         ],
         name="course_convnet",
     )
+
+
+def fashion_convnet(width: int = 16, num_classes: int = 10, fused_batch_norm: bool | None = None):
+    """Notebook 05's course network for Fashion-MNIST: a small VGG-style network of ``width`` filters.
+
+    Two blocks of two 3x3 convolutions (``width``, then ``2 * width`` filters, "same"
+    padding, each followed by BatchNormalization with momentum 0.9 and ReLU) and a
+    max-pooling, then Flatten -> Dropout 0.3 -> Dense(8 * width) -> BN -> ReLU ->
+    Dropout 0.3 -> Dense 10. Notebook 05 trains it (width 16 under the CPU budget, 64 at
+    the full settings); notebook 06 and ``./course bench`` time it. BatchNormalization
+    comes from :func:`helpers.batch_normalization` (TensorFlow's fused kernel where that
+    measured faster; ``fused_batch_norm`` forces one or the other). Input: (28, 28, 1).
+    """
+    from .execution import batch_normalization
+
+    keras = _keras()
+    layers = keras.layers
+
+    def block(filters: int) -> list:
+        return [layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                batch_normalization(fused_batch_norm, momentum=0.9), layers.Activation("relu")]
+
+    return keras.Sequential([
+        keras.Input(shape=IMAGE_SHAPE),
+        *block(width), *block(width), layers.MaxPooling2D(2),
+        *block(2 * width), *block(2 * width), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(0.3),
+        layers.Dense(8 * width, use_bias=False), batch_normalization(fused_batch_norm, momentum=0.9),
+        layers.Activation("relu"),
+        layers.Dropout(0.3),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name=f"course_net_w{width}")
 
 
 # ------------------------------------------------------------ reading a model
@@ -187,7 +222,7 @@ def layer_table(model) -> pd.DataFrame:
             kernel, *bias = weights
             *window, c_in, c_out = kernel
             arithmetic = "*".join(map(str, window)) + f"*{c_in}*{c_out}" + (f" + {c_out}" if bias else "")
-        elif params and kind == "BatchNormalization":
+        elif params and kind in ("BatchNormalization", "FusedBatchNormalization"):
             names = ", ".join(w.name.split("/")[-1] for w in layer.weights)
             arithmetic = f"{len(weights)}*{weights[0][0]} ({names})"
         try:

@@ -77,7 +77,8 @@ def save_results(
 
     The file is written atomically (a half-written file never replaces a good one)
     and also records the parameters, the environment (versions, backend, device),
-    whether quick mode was on and, given the notebook's
+    whether quick mode was on, the execution settings training used
+    (:func:`helpers.execution_settings`) and, given the notebook's
     :class:`~helpers.training.TrainingBudget`, the training lengths it resolved.
     ``results_dir`` goes through :func:`results_folder`. Returns the path written.
     """
@@ -97,6 +98,9 @@ def save_results(
     }
     if budget is not None:
         record["training"] = budget.record()
+    from .execution import execution_settings
+
+    record["execution"] = execution_settings().record()
     path = write_atomically(results_folder(results_dir) / f"{notebook}.json",
                             json.dumps(record, indent=2) + "\n")
     width = max(map(len, record["results"]), default=0)

@@ -370,8 +370,8 @@ def test_help_lists_every_command_the_script_dispatches():
     listed = re.findall(r"^  \./course (\w+)", result.stdout, re.MULTILINE)
     dispatched = re.search(r"^    ([\w|]+)\)\n\s+shift; ensure_environment\n\s+exec .*course_tools",
                            SCRIPT.read_text(), re.MULTILINE).group(1).split("|")
-    assert sorted(listed) == sorted([*dispatched, "test"]) == ["compare", "compat", "format", "params", "run", "test"]
-    assert result.stdout.startswith("The course's six commands.")
+    assert sorted(listed) == sorted([*dispatched, "test"]) == ["bench", "compare", "compat", "format", "params", "run", "test"]
+    assert result.stdout.startswith("The course's seven commands.")
 
 
 def test_an_unknown_command_is_named_and_the_help_printed():

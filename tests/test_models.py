@@ -13,6 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import helpers
 from helpers import models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def model_from_notebook(stem: str, variable: str):
                 and isinstance(statement.value, ast.Call)
                 and ast.unparse(statement.value.func) == "keras.Sequential"
             ):
-                namespace = {"keras": keras}
+                namespace = {"keras": keras, "helpers": helpers}
                 exec(compile(ast.Module([statement], []), f"{stem}.ipynb", "exec"), namespace)
                 return namespace[variable]
     raise AssertionError(f"{stem}.ipynb has no `{variable} = keras.Sequential(...)` statement")
@@ -78,5 +79,27 @@ def test_every_builder_is_checked_against_its_notebook():
     public = [getattr(models, name) for name in dir(models) if not name.startswith("_")]
     builders = [f for f in public if callable(f) and getattr(f, "__module__", "") == models.__name__
                 and f.__name__ not in ("layer_table",)]
-    assert set(builders) == set(WRITTEN_OUT)
+    # fashion_convnet is a function in notebook 05, checked by the test below
+    assert set(builders) == set(WRITTEN_OUT) | {models.fashion_convnet}
 
+
+
+def test_fashion_convnet_is_the_network_notebook_05_writes_out():
+    """helpers.fashion_convnet (timed by notebook 06 and ./course bench) is 05's build_course_network."""
+    import keras
+
+    notebook = nbformat.read(ROOT / "notebooks" / "05_fashion_mnist.ipynb", as_version=4)
+    source = next(cell.source for cell in notebook.cells
+                  if cell.cell_type == "code" and "def build_course_network" in cell.source)
+    tree = ast.parse(source)
+    definition = next(node for node in tree.body if isinstance(node, ast.FunctionDef)
+                      and node.name == "build_course_network")
+    namespace = {"keras": keras, "L": keras.layers, "helpers": helpers}
+    exec(compile(ast.Module([definition], []), "05_fashion_mnist.ipynb", "exec"), namespace)
+    for width in (16, 32):
+        written, built = namespace["build_course_network"](width), models.fashion_convnet(width)
+        assert written.name == built.name == f"course_net_w{width}"
+        assert [type(layer) for layer in written.layers] == [type(layer) for layer in built.layers]
+        assert ([{k: v for k, v in layer.get_config().items() if k != "name"} for layer in written.layers]
+                == [{k: v for k, v in layer.get_config().items() if k != "name"} for layer in built.layers])
+    assert models.fashion_convnet(16).count_params() == 219_162  # notebook 05's CPU-budget network

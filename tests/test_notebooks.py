@@ -180,3 +180,23 @@ def test_readme_links_the_same_repository_and_every_notebook():
     assert colab in readme
     for path in NOTEBOOKS:
         assert f"(notebooks/{path.name})" in readme, f"README's notebook list misses {path.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_training_uses_the_execution_settings(path):
+    """Each compile passes the device's execution options and BatchNormalization comes from the helper."""
+    code = code_cells(path)
+    compiles = [call for cell in code for call in ast.walk(parse(cell.source))
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "compile"
+                and (call.args or call.keywords)]
+    if not compiles:
+        return
+    assert calls(parse(code[0].source), "helpers.use_execution_settings"), "the setup cell says what was chosen"
+    for call in compiles:
+        passed = [ast.unparse(k.value) for k in call.keywords if k.arg is None]
+        explicit = {k.arg for k in call.keywords} & {"steps_per_execution", "jit_compile"}
+        timed_variants = passed == ["options"] and any("execution_variants" in cell.source for cell in code)
+        assert passed == ["execution.compile_options"] or explicit or timed_variants, f"{ast.unparse(call)[:80]}..."
+    for cell in code:
+        assert "layers.BatchNormalization(" not in cell.source.replace("L.BatchNormalization(", "layers.BatchNormalization("), \
+            "build BatchNormalization with helpers.batch_normalization"
