@@ -161,16 +161,44 @@ def without_start_up_noise(text: str) -> str:
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the active Keras backend in one call.
 
-    With the TensorFlow backend it also turns on TensorFlow's op determinism, so
+    Unseeded ``keras.random`` calls repeat too, on every Keras the course supports
+    (see :func:`_reset_global_seed_generator`). With the TensorFlow backend it also
+    turns on TensorFlow's op determinism, so
     that a re-run on the same machine gives bit-identical weights. Other machines,
     thread counts or library versions still change the last digits.
     """
     keras = _import_keras()
     keras.utils.set_random_seed(seed)
+    _reset_global_seed_generator()
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def _keras_resets_global_seed_generator() -> bool:
+    """True when ``keras.utils.set_random_seed`` also resets the generator of unseeded ``keras.random`` calls.
+
+    Keras added that reset (keras-team/keras#21874) together with the constant
+    ``GLOBAL_SEED_GENERATOR`` in ``keras.src.random.seed_generator``; Keras 3.8, the oldest
+    Colab runtime's, has neither.
+    """
+    from keras.src.random import seed_generator
+
+    return hasattr(seed_generator, "GLOBAL_SEED_GENERATOR")
+
+
+def _reset_global_seed_generator() -> None:
+    """On a Keras without the reset, drop the global SeedGenerator: it is re-made from the new seed.
+
+    The one version shim of :func:`set_seed`; ``tests/test_environment_results.py`` fails
+    once the course's Keras floor includes the fix, so that the shim is then removed.
+    """
+    if _keras_resets_global_seed_generator():
+        return
+    from keras.src.backend.common import global_state
+
+    global_state.set_global_attribute("global_seed_generator", None)
 
 
 def gpu_names() -> list[str]:

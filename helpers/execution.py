@@ -5,13 +5,16 @@ options that make them fast here, decided once per process by rules that
 ``./course bench`` measured (README, "Training speed"):
 
 - ``steps_per_execution=16``: Keras runs 16 training steps per call into the
-  backend instead of one. On a 2-core CPU most of a small network's step was
-  Keras's per-step overhead (AMD EPYC: the keras.io convnet 18 s -> 8 s per epoch).
-- ``jit_compile=False`` on TensorFlow's CPU: XLA measured 4x *slower* there.
+  backend instead of one, which saves the fixed cost of each call (the 512-unit
+  dense network: 2.6 -> 1.4 s per epoch on the course's 2-core AMD EPYC).
+- ``jit_compile=False`` on TensorFlow: Keras turns XLA off anyway (with a warning)
+  whenever TensorFlow's op determinism is on, which :func:`helpers.set_seed` turns on
+  for bit-identical reruns.
 - float32 everywhere: mixed precision is not chosen automatically (see
   :func:`execution_settings`).
 - BatchNormalization through TensorFlow's fused kernel (:class:`FusedBatchNormalization`)
-  on TensorFlow's CPU, where Keras 3's own layer (not fused on that backend) measured slower.
+  on TensorFlow's CPU, where Keras 3's own layer (not fused on that backend) measured
+  slower, and much slower together with ``steps_per_execution``.
 
 ``COURSE_KERAS_DEFAULTS=1`` restores Keras's defaults (one step per execution, XLA
 "auto", Keras's BatchNormalization), so an instructor or the benchmark can compare
@@ -84,9 +87,10 @@ def execution_settings() -> ExecutionSettings:
     Rules, each from a measurement (``./course bench``, README's speed table):
 
     - ``COURSE_KERAS_DEFAULTS=1``: Keras's defaults.
-    - TensorFlow on the CPU: 16 steps per execution, no XLA and the fused
-      BatchNormalization kernel, together: that was the fastest or within the noise
-      of it for every model measured. (16 steps per execution with *Keras's*
+    - TensorFlow on the CPU: 16 steps per execution, no XLA (Keras turns it off under
+      op determinism, which ``set_seed`` turns on) and the fused BatchNormalization
+      kernel, together: that was the fastest or within the noise of it for every model
+      measured. (16 steps per execution with *Keras's*
       BatchNormalization measured up to 1.7x slower than Keras's defaults on a
       BatchNormalization-heavy network, so the two go together.)
     - A GPU, and the JAX and PyTorch backends: Keras's defaults, until measured.

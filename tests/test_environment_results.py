@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,6 +81,19 @@ def test_set_seed_makes_keras_and_numpy_repeatable():
         helpers.set_seed(7)
         draws.append((np.random.rand(3), keras.ops.convert_to_numpy(keras.random.uniform((3,)))))
     assert np.array_equal(draws[0][0], draws[1][0]) and np.array_equal(draws[0][1], draws[1][1])
+
+
+def test_the_seed_generator_shim_is_still_needed_at_the_keras_floor():
+    """helpers.set_seed resets Keras's global SeedGenerator itself only for Keras releases without the fix.
+
+    keras-team/keras#21874 (merged in December 2025) made set_random_seed reset it. When the
+    course's Keras floor is raised to 3.13 or later, this test fails: check that the floor's
+    release has the fix (``_keras_resets_global_seed_generator``), then delete the shim and this test.
+    """
+    import re
+
+    floor = re.search(r'"keras>=([\d.]+)"', (Path(__file__).parent.parent / "pyproject.toml").read_text()).group(1)
+    assert tuple(int(part) for part in floor.split(".")[:2]) < (3, 13), f"keras>={floor}: remove the shim"
 
 
 def test_save_results_writes_flat_json_atomically(tmp_path, monkeypatch):
