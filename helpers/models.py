@@ -208,10 +208,14 @@ def layer_table(model) -> pd.DataFrame:
 
     The ``arithmetic`` column shows where the count of a Dense, Conv2D or
     BatchNormalization layer comes from (weights + biases), e.g. ``784*10 + 10``.
+    The ``type`` of a BatchNormalization computed by TensorFlow's fused kernel
+    (``helpers.FusedBatchNormalization``, see ``helpers.batch_normalization``) is
+    ``BatchNormalization``: it is the same layer, so the table of a network reads the
+    same on every backend and execution setting.
     """
     rows = []
     for layer in model.layers:
-        kind = type(layer).__name__
+        kind = "BatchNormalization" if isinstance(layer, _keras().layers.BatchNormalization) else type(layer).__name__
         params = int(layer.count_params())
         arithmetic = ""
         weights = [tuple(int(d) for d in w.shape) for w in layer.weights]
@@ -222,7 +226,7 @@ def layer_table(model) -> pd.DataFrame:
             kernel, *bias = weights
             *window, c_in, c_out = kernel
             arithmetic = "*".join(map(str, window)) + f"*{c_in}*{c_out}" + (f" + {c_out}" if bias else "")
-        elif params and kind in ("BatchNormalization", "FusedBatchNormalization"):
+        elif params and kind == "BatchNormalization":
             names = ", ".join(w.name.split("/")[-1] for w in layer.weights)
             arithmetic = f"{len(weights)}*{weights[0][0]} ({names})"
         try:

@@ -128,10 +128,10 @@ def test_a_package_pip_keeps_asking_for_is_an_error_not_a_loop(monkeypatch, tmp_
 
 def test_summary_line_of_a_passing_check():
     result = Result("colab-current", "tensorflow", python="3.13.0", tensorflow="2.20.0", keras="3.13.2",
-                    passed=278, seconds=412.4)
+                    passed=278, skipped=3, seconds=412.4)
     assert result.ok
     assert summary_line(result) == ("compat colab-current: ok - Python 3.13.0, TensorFlow 2.20.0, Keras 3.13.2, "
-                                    "backend tensorflow, 278 passed, 412 s")
+                                    "backend tensorflow, 278 passed, 3 skipped, 412 s")
 
 
 def test_summary_line_says_why_a_check_failed():
@@ -151,7 +151,7 @@ def test_junit_counts_skipped_tests_as_neither_passed_nor_failed(tmp_path):
     junit = tmp_path / "junit.xml"
     junit.write_text('<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="9" failures="1" '
                      'errors="2" skipped="1"></testsuite></testsuites>')
-    assert compat.junit_counts(junit) == (5, 3)
+    assert compat.junit_counts(junit) == (5, 3, 1)
 
 
 # ------------------------------------------------------------------ choosing checks and interpreters

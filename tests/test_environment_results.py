@@ -83,6 +83,23 @@ def test_set_seed_makes_keras_and_numpy_repeatable():
     assert np.array_equal(draws[0][0], draws[1][0]) and np.array_equal(draws[0][1], draws[1][1])
 
 
+def test_set_seed_repeats_the_random_layers_the_notebooks_use():
+    # augmentation (notebooks 05, 06) and Dropout draw from their own SeedGenerator, made from
+    # Python's random module when no seed is given: set_seed must cover those too
+    import keras
+
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    outputs = []
+    for _ in range(2):
+        helpers.set_seed(7)
+        layers = [keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"), keras.layers.RandomRotation(0.1),
+                  keras.layers.RandomZoom(0.2), keras.layers.RandomFlip("horizontal"), keras.layers.Dropout(0.5)]
+        outputs.append([keras.ops.convert_to_numpy(layer(images, training=True)) for layer in layers])
+    for first, second in zip(*outputs):
+        assert np.array_equal(first, second)
+    assert not np.array_equal(outputs[0][0], images)  # the layers did change the images
+
+
 def test_the_seed_generator_shim_is_still_needed_at_the_keras_floor():
     """helpers.set_seed resets Keras's global SeedGenerator itself only for Keras releases without the fix.
 

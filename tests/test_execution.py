@@ -13,7 +13,8 @@ from helpers import execution
 
 keras = helpers.environment._import_keras()
 tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                     reason="the fused kernel is TensorFlow's; other backends use Keras's code")
+                                     reason=f"TensorFlow-only code (its fused kernel) under KERAS_BACKEND="
+                                            f"{keras.backend.backend()}, where Keras's own code runs")
 
 
 def pair(momentum=0.9, shape=(16, 7, 7, 5)):

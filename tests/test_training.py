@@ -138,6 +138,19 @@ def test_layer_table_shows_the_parameter_arithmetic():
     assert conv["parameters"].sum() == 34_826
 
 
+@pytest.mark.parametrize("fused", [True, False])
+def test_layer_table_reads_the_same_with_either_batch_normalization(fused):
+    # helpers' fused layer is a BatchNormalization: the table (checked by nbval in notebook
+    # 03) must not depend on the backend or the execution settings
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              helpers.batch_normalization(fused=fused)])
+    table = helpers.layer_table(model)
+    assert table["type"].tolist() == ["Conv2D", "BatchNormalization"]
+    assert table["arithmetic"].iloc[1] == "4*4 (gamma, beta, moving_mean, moving_variance)"
+
+
 def test_draw_model_falls_back_without_graphviz(capsys):
     import matplotlib.pyplot as plt
 
