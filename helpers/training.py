@@ -14,6 +14,10 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported where a table is made, not with helpers
+    import pandas as pd
 
 
 
@@ -245,7 +249,7 @@ def _tfrecords(path) -> list[bytes]:
     return records
 
 
-def read_tensorboard_log(log_dir) -> "pd.DataFrame":
+def read_tensorboard_log(log_dir) -> pd.DataFrame:
     """Every value in the TensorBoard event files under ``log_dir``, as one table.
 
     One row per logged value: ``run`` (the sub-folder, e.g. ``train`` or ``validation``
@@ -399,7 +403,7 @@ class GridRuns:
     the trained models when :func:`train_grid` was asked to keep them.
     """
 
-    runs: "pd.DataFrame"
+    runs: pd.DataFrame
     histories: dict[tuple[str, int], dict[str, list[float]]]
     models: dict[tuple[str, int], object]
 
