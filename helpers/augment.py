@@ -33,8 +33,9 @@ def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: in
 
     Returns a ``keras.utils.PyDataset`` to pass to ``fit`` (or :func:`train`) in
     place of ``x`` and ``y``; it shuffles the images every epoch and moves each one
-    by up to ``max_shift`` pixels in both directions, so the network never sees
-    exactly the same image twice. It is plain NumPy, so it works with every Keras
+    by a random whole number of pixels, up to ``max_shift`` along each axis
+    (``(2 * max_shift + 1) ** 2`` positions, the unshifted one among them), so over
+    the epochs the network sees each image at several positions. It is plain NumPy, so it works with every Keras
     backend. Validation data must then be given explicitly (``validation_data``).
     """
     return _shuffled_batches(x, y, lambda images, rng: shift_images(images, max_shift, rng),

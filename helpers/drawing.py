@@ -352,7 +352,9 @@ def drawing_pad(model, threshold: float):
     the ten probabilities as bars, and the drawing as the network sees it (preprocessed)
     next to the drawing only shrunk. An empty canvas shows :data:`EMPTY_MESSAGE`.
     Needs a front end that renders widgets (JupyterLab, Colab, VS Code); elsewhere it
-    displays one line saying so. Uses anywidget; the page makes no network request.
+    displays one line saying so. Uses anywidget, whose front end comes with the
+    package; in Colab, anywidget turns on Colab's custom widget manager, which loads
+    widget front ends from a CDN.
     """
     pad = _pad_class()(view=pad_view(model, [], threshold))
 
