@@ -35,8 +35,9 @@ def shifted_batches(x, y, *, batch_size: int = 128, max_shift: int = 2, seed: in
     place of ``x`` and ``y``; it shuffles the images every epoch and moves each one
     by a random whole number of pixels, up to ``max_shift`` along each axis
     (``(2 * max_shift + 1) ** 2`` positions, the unshifted one among them), so over
-    the epochs the network sees each image at several positions. It is plain NumPy, so it works with every Keras
-    backend. Validation data must then be given explicitly (``validation_data``).
+    the epochs the network sees each image at several positions. It is plain NumPy,
+    so it works with every Keras backend. Validation data must then be given
+    explicitly (``validation_data``).
     """
     return _shuffled_batches(x, y, lambda images, rng: shift_images(images, max_shift, rng),
                              batch_size=batch_size, seed=seed)
