@@ -305,15 +305,21 @@ def results_frame(runs: Sequence[Run]) -> pd.DataFrame:
     Each run starts with its status, its mode and its duration, then the results it
     recorded. The mode is "quick" for a quick-mode run (what the results file says,
     else what the runner asked for), else the training budget the notebook resolved
-    ("full" or "cpu"; "full" for a notebook that trains nothing).
+    ("full", "cpu" or a plan in between; "full" for a notebook that trains nothing). A
+    notebook that forecast its plan adds the forecast and the measured seconds from the
+    forecast to its results file.
     """
     rows = []
     for run in runs:
         record = recorded(run) or {}
         quick = record.get("quick_mode", run.quick)
-        mode = "quick" if quick else record.get("training", {}).get("budget", "full")
-        values = {"status": "FAILED" if run.error else "ok", "mode": mode,
-                  "run_seconds": round(run.seconds, 3), **record.get("results", {})}
+        training = record.get("training", {})
+        mode = "quick" if quick else training.get("budget", "full")
+        values = {"status": "FAILED" if run.error else "ok", "mode": mode, "run_seconds": round(run.seconds, 3)}
+        if "forecast_seconds_to_results" in training:
+            values["forecast_seconds"] = training["forecast_seconds_to_results"]
+            values["measured_seconds"] = training["measured_seconds"]
+        values.update(record.get("results", {}))
         rows += [(run.notebook.stem, run.name, key, value) for key, value in values.items()]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -15,9 +15,11 @@ module             what lives there
 ``models``         builders of models that *more than one* notebook trains, and tools
                    that read a model (``layer_table``); a model taught once is written
                    out in its notebook only
-``training``       ``train`` (fit + clock), ``TrainingRun``, training budgets; later:
-                   callbacks, TensorBoard logging, and training a grid of
-                   configurations over several seeds (notebooks 04-06)
+``training``       ``train`` (fit + clock), ``TrainingRun``; later: callbacks,
+                   TensorBoard logging, and training a grid of configurations over
+                   several seeds (notebooks 04-06)
+``budget``         training budgets: the plans a notebook can train, their forecast
+                   on this device from timed steps, and ``BUDGET="auto"``'s choice
 ``evaluation``     numbers and tables from trained models: metrics per split and
                    per class, comparison rows; later: the tidy table of a grid with
                    mean and spread over seeds
@@ -108,7 +110,8 @@ from .plots import (
     show_signed_maps,
 )
 from .results import load_results, results_folder, save_results
-from .training import BUDGET_CHOICES, TrainingBudget, TrainingRun, epoch_timer, train, training_budget
+from .budget import BUDGET_CHOICES, TrainingBudget, training_budget
+from .training import TrainingRun, epoch_timer, train
 from .augment import augmented_batches  # notebook 06
 from .plots import plot_augmented_samples, plot_histories, plot_mean_and_spread, plot_tensorboard_scalars  # notebook 06
 from .training import read_tensorboard_log, tensorboard_ui_problem  # notebook 06
@@ -116,6 +119,7 @@ from .evaluation import compare_variants, difference_noise, effect_table, gradie
 from .evaluation import grid_results, noise_verdict, summarize_grid  # notebook 04
 from .plots import plot_comparison, plot_grid_curves  # notebook 04
 from .training import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
+from .budget import MAX_MINUTES_RANGE, Runs, StepCost, forecast_seconds, measure_costs, planned_budget  # notebook 04
 from .augment import transformed_batches  # notebook 05
 from .plots import plot_frontier, plot_occlusion_maps  # notebook 05
 
@@ -210,12 +214,18 @@ __all__ = [
     "early_stopping_epochs",
     "effect_table",
     "FIT_KNOBS",
+    "forecast_seconds",
     "gradient_norms",
     "grid_results",
     "GridRuns",
+    "MAX_MINUTES_RANGE",
+    "measure_costs",
     "noise_verdict",
     "plot_comparison",
     "plot_grid_curves",
+    "planned_budget",
+    "Runs",
+    "StepCost",
     "summarize_grid",
     "time_limit",
     "train_grid",

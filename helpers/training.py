@@ -1,4 +1,4 @@
-"""Training: one ``fit`` call with a clock, training budgets, TensorBoard logs read back,
+"""Training: one ``fit`` call with a clock, TensorBoard logs read back,
 and configurations trained over seeds (:func:`train_grid`, notebook 04).
 
 :func:`train` calls ``model.fit`` with ``verbose=2`` (one line per epoch: readable
@@ -142,91 +142,6 @@ def train(
     else:
         print(f"{run.name}: {run.epochs} epoch in {total:.1f} s")
     return run
-
-
-# ------------------------------------------------------------ training budgets
-
-#: The values of a notebook's ``BUDGET`` parameter.
-BUDGET_CHOICES = ("auto", "full", "cpu")
-
-
-@dataclass(frozen=True)
-class TrainingBudget:
-    """How long a notebook trains, resolved for this machine: see :func:`training_budget`.
-
-    ``values`` maps each training-length parameter (``EPOCHS``, ...) to the value
-    this run uses and ``origins`` says where each came from. Index it like a dict:
-    ``budget["EPOCHS"]``.
-    """
-
-    name: str  # "full", "cpu" or "quick"
-    reason: str
-    values: dict[str, int | float]
-    origins: dict[str, str]
-
-    def __getitem__(self, key: str) -> int | float:
-        return self.values[key]
-
-    def record(self) -> dict[str, object]:
-        """What the results file keeps of the budget (see :func:`helpers.save_results`)."""
-        return {"budget": self.name, "reason": self.reason,
-                "values": dict(self.values), "origins": dict(self.origins)}
-
-
-def training_budget(
-    budget: str,
-    *,
-    full: Mapping[str, int | float],
-    cpu: Mapping[str, int | float],
-    quick: Mapping[str, int | float],
-    given: Mapping[str, int | float | None],
-) -> TrainingBudget:
-    """Resolve a notebook's training lengths for this machine, print them and return them.
-
-    The course reproduces its sources at their own settings (``full``: a GPU runs
-    them in minutes) and affords a measured, shorter ``cpu`` budget on a laptop
-    CPU. ``budget`` is the notebook's ``BUDGET`` parameter:
-
-    - ``"auto"``: ``full`` where the Keras backend sees a GPU, ``cpu`` otherwise;
-    - ``"full"`` or ``"cpu"``: that one, whatever the machine.
-
-    ``given`` holds the notebook's own training-length parameters: a value that is
-    not ``None`` was set explicitly and always wins, in quick mode too. Quick mode
-    (``COURSE_QUICK=1``, for tests only) replaces the other values by ``quick``.
-    Every mapping has the same keys.
-    """
-    if budget not in BUDGET_CHOICES:
-        raise ValueError(f"BUDGET = {budget!r}: expected one of {', '.join(map(repr, BUDGET_CHOICES))}")
-    if not set(full) == set(cpu) == set(quick) == set(given):
-        raise ValueError("full, cpu, quick and given must name the same training-length parameters")
-    from .environment import gpu_names, in_quick_mode
-
-    if budget == "auto":
-        gpus = gpu_names()
-        chosen = "full" if gpus else "cpu"
-        found = f"a GPU was found ({', '.join(gpus)})" if gpus else "no GPU was found"
-        reason = f'BUDGET="auto" and {found}'
-    else:
-        chosen, reason = budget, f'BUDGET="{budget}" was asked for'
-    settings = full if chosen == "full" else cpu
-    label = "the sources' full settings" if chosen == "full" else "the CPU budget"
-    if in_quick_mode():
-        chosen, reason = "quick", f"quick mode (COURSE_QUICK=1, for tests only) instead of {label}: {reason}"
-        settings, label = quick, "quick mode"
-    values: dict[str, int | float] = {}
-    origins: dict[str, str] = {}
-    for name in full:
-        if given[name] is not None:
-            values[name], origins[name] = given[name], "given explicitly"
-        else:
-            values[name], origins[name] = settings[name], label
-    resolved = TrainingBudget(chosen, reason, values, origins)
-    print(f"Training budget: {chosen} ({reason})")
-    width = max(map(len, values))
-    for name, value in values.items():
-        note = "" if full[name] == value else f"; the full settings: {full[name]}"
-        print(f"  {name:<{width}} = {value!r:<6} {origins[name]}{note}")
-    return resolved
 
 
 # ------------------------------------------------------------ TensorBoard: read the logs back

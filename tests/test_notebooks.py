@@ -7,6 +7,7 @@ convention holds for the code, not for a substring of it.
 """
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -94,6 +95,13 @@ def test_every_parameter_is_checked_and_visible_to_papermill(path):
             assert rules[name].startswith("helpers.optional("), f"{name} may be None"
 
 
+def planned_budget_cell(code) -> int | None:
+    """The index of the code cell that chooses the plan with a forecast, if the notebook has one."""
+    found = [i for i, c in enumerate(code) if calls(parse(c.source), "helpers.planned_budget")]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_training_lengths_come_from_one_budget(path):
     code, parameters, check = parameters_and_check(path)
@@ -102,17 +110,43 @@ def test_training_lengths_come_from_one_budget(path):
         assert not any("fit(" in c.source for c in code), "a notebook that trains has a BUDGET"
         return
     assert ast.unparse(declared["BUDGET"]) == "'auto'"
-    (budget_call,) = calls(parse(check.source), "helpers.training_budget")
-    assert ast.unparse(budget_call.args[0]) == "BUDGET"
-    settings = {k.arg: k.value for k in budget_call.keywords}
-    assert set(settings) == {"full", "cpu", "quick", "given"}
     lengths = [name for name, value in declared.items() if isinstance(value, ast.Constant) and value.value is None]
+    planned = planned_budget_cell(code)
+    if planned is None:
+        (budget_call,) = calls(parse(check.source), "helpers.training_budget")
+        settings = {k.arg: k.value for k in budget_call.keywords}
+        assert set(settings) == {"full", "cpu", "quick", "given"}
+        for which in ("full", "cpu", "quick"):
+            assert {k.arg for k in settings[which].keywords} == set(lengths), which
+    else:  # a forecast chooses the plan: MAX_MINUTES is a parameter, and nothing the plan decides trains before it
+        (budget_call,) = calls(parse(code[planned].source), "helpers.planned_budget")
+        assert [ast.unparse(a) for a in budget_call.args] == ["BUDGET", "MAX_MINUTES"] and "MAX_MINUTES" in declared
+        settings = {k.arg: k.value for k in budget_call.keywords}
+        assert set(settings) == {"cpu", "steps", "quick", "given", "plan", "costs"}
+        assert {k.arg for k in settings["cpu"].keywords} == set(lengths)
+        assert {k.arg for k in settings["quick"].keywords} <= set(lengths)
+        assert not any('budget["' in c.source for c in code[:planned])
+    assert ast.unparse(budget_call.args[0]) == "BUDGET"
     given = {k.arg: ast.unparse(k.value) for k in settings["given"].keywords}
     assert given == {name: name for name in lengths}, "given= passes each training-length parameter"
-    for which in ("full", "cpu", "quick"):
-        assert {k.arg for k in settings[which].keywords} == set(lengths), which
     assert not any(calls(parse(c.source), "helpers.quick") and re.search(r"quick\(\w*EPOCHS", c.source)
                    for c in code), "epochs come from the budget, not from helpers.quick"
+
+
+FORECAST_NOTEBOOKS = [p for p in NOTEBOOKS if planned_budget_cell(code_cells(p)) is not None]
+
+
+@pytest.mark.parametrize("path", FORECAST_NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_full_plan_runs_in_quick_mode(path, tmp_path, monkeypatch):
+    """BUDGET="full" keeps the full plan's structure (widths, seeds, callbacks) in quick mode: its code runs in CI."""
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))  # the kernel inherits it
+    output = tmp_path / f"{path.stem}.full.ipynb"
+    papermill.execute_notebook(str(path), str(output), parameters={"BUDGET": "full"},
+                               kernel_name="python3", cwd=str(path.parent), progress_bar=False)
+    training = json.loads((tmp_path / f"{path.stem}.json").read_text())["training"]
+    assert training["budget"] == "quick" and 'BUDGET="full" was asked for' in training["reason"]
+    assert training["forecasts"]["full"] > training["forecasts"]["cpu"] > 0
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
