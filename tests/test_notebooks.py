@@ -136,6 +136,7 @@ def test_training_lengths_come_from_one_budget(path):
 FORECAST_NOTEBOOKS = [p for p in NOTEBOOKS if planned_budget_cell(code_cells(p)) is not None]
 
 
+@pytest.mark.full_plan
 @pytest.mark.parametrize("path", FORECAST_NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_full_plan_runs_in_quick_mode(path, tmp_path, monkeypatch):
     """BUDGET="full" keeps the full plan's structure (widths, seeds, callbacks) in quick mode: its code runs in CI."""
