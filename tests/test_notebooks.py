@@ -147,7 +147,7 @@ def test_the_full_plan_runs_in_quick_mode(path, tmp_path, monkeypatch):
                                kernel_name="python3", cwd=str(path.parent), progress_bar=False)
     training = json.loads((tmp_path / f"{path.stem}.json").read_text())["training"]
     assert training["budget"] == "quick" and 'BUDGET="full" was asked for' in training["reason"]
-    assert training["forecasts"]["full"] > training["forecasts"]["cpu"] > 0
+    assert training["forecasts"]["full"] >= training["forecasts"]["cpu"] > 0  # 02: the CPU budget is the full plan
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
