@@ -102,12 +102,13 @@ CHECKS = {
         Check("main", None, "tensorflow", (), "the course's own environment: the whole suite, as ./course test"),
         Check("colab-current", COLAB_CURRENT, "tensorflow", ("-m", "not full_plan"),
               "Colab's current runtime (Python 3.13): install check, then the whole suite "
-              "(the BUDGET=\"full\" quick runs only in main and jax)"),
+              "(the BUDGET=\"full\" quick runs only in main)"),
         Check("colab-oldest", COLAB_OLDEST, "tensorflow", ("-m", "not full_plan"),
               "the oldest Colab runtime (Python 3.11): install check, then the whole suite "
-              "(the BUDGET=\"full\" quick runs only in main and jax)"),
-        Check("jax", COLAB_CURRENT, "jax", (),
-              "the whole suite with KERAS_BACKEND=jax (CPU), in the colab-current environment"),
+              "(the BUDGET=\"full\" quick runs only in main)"),
+        Check("jax", COLAB_CURRENT, "jax", ("-m", "not full_plan"),
+              "the whole suite with KERAS_BACKEND=jax (CPU), in the colab-current environment "
+              "(the BUDGET=\"full\" quick runs only in main)"),
     )
 }
 DEFAULT_CHECKS = ("colab-current", "colab-oldest", "jax")
