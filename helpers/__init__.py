@@ -62,6 +62,7 @@ from .environment import (
     environment_info,
     in_quick_mode,
     quick,
+    seconds_since_setup,
     set_seed,
 )
 from .execution import (
@@ -198,6 +199,7 @@ __all__ = [
     "plot_tensorboard_scalars",
     "read_tensorboard_log",
     "tensorboard_ui_problem",
+    "seconds_since_setup",
     "show_class_means",
     "show_images",
     "show_signed_maps",

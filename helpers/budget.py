@@ -43,6 +43,7 @@ class TrainingBudget:
     forecast_seconds: float | None = None
     forecast_seconds_to_results: float | None = None
     max_minutes: float | None = None
+    spent_seconds: float | None = None
     cut_from_full: dict[str, tuple[int | float, int | float]] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -65,6 +66,7 @@ class TrainingBudget:
         if self.forecasts:
             record.update({
                 "max_minutes": self.max_minutes,
+                **({} if self.spent_seconds is None else {"spent_seconds_before_forecast": self.spent_seconds}),
                 "forecast_seconds": self.forecast_seconds,
                 "forecast_seconds_to_results": self.forecast_seconds_to_results,
                 "measured_seconds": round(self.elapsed_seconds(), 1),
@@ -319,6 +321,7 @@ def planned_budget(
     plan: Callable[[Mapping[str, int | float]], Sequence[Runs]],
     costs: Mapping[str, StepCost],
     device: str | None = None,
+    spent_seconds: float | None = None,
 ) -> TrainingBudget:
     """Forecast every plan of a notebook on this device, choose one, print it and return it.
 
@@ -338,6 +341,11 @@ def planned_budget(
     The forecast rounds each measured cost to 2 significant figures, so a plan near
     the limit is chosen the same way run after run on one machine; ``BUDGET="cpu"``
     fixes the plan exactly.
+
+    ``spent_seconds``: what the notebook has already run before the forecast (its
+    setup, data, the timing; :func:`helpers.seconds_since_setup`). MAX_MINUTES then
+    bounds the whole notebook: a plan fits when its forecast fits the minutes left.
+    ``None`` (the older notebooks): MAX_MINUTES bounds what runs after the forecast.
     """
     from .environment import device_description, in_quick_mode
 
@@ -346,6 +354,8 @@ def planned_budget(
     low, high = MAX_MINUTES_RANGE
     if not low <= max_minutes <= high:
         raise ValueError(f"MAX_MINUTES = {max_minutes!r}: expected a number of minutes from {low} to {high}")
+    if spent_seconds is not None and not spent_seconds >= 0:
+        raise ValueError(f"spent_seconds = {spent_seconds!r}: expected the seconds already run, 0 or more")
     names = set(cpu)
     if set(given) != names or not set(quick) <= names:
         raise ValueError("cpu and given must name the same training-length parameters, and quick only those")
@@ -362,30 +372,36 @@ def planned_budget(
     labels = {"cpu": "the CPU budget", "full": "the sources' full settings"}
     labels.update({f"cpu+{i + 1}": f"the CPU budget + steps 1-{i + 1}" for i in range(len(steps) - 1)})
 
-    limit = 60 * max_minutes
+    spent = round(spent_seconds) if spent_seconds is not None else 0
+    limit = 60 * max_minutes - spent  # what the plan may take
+    within = f"MAX_MINUTES={max_minutes:g}" + (f" ({spent} s already spent)" if spent_seconds is not None else "")
+    beyond = f"more than {within}" + (" leaves" if spent_seconds is not None else "")
     resolved = {name: _resolve(settings, labels[name], given) for name, settings in plans.items()}
     forecasts = {name: round(forecast_seconds(plan(values), costs)) for name, (values, _) in resolved.items()}
     if budget == "auto":
         fitting = [name for name in plans if forecasts[name] <= limit]
         chosen = fitting[-1] if fitting else "cpu"
         if chosen == "full":
-            reason = f'BUDGET="auto": the full settings fit MAX_MINUTES={max_minutes:g} on {device}'
+            reason = f'BUDGET="auto": the full settings fit {within} on {device}'
         elif fitting:
-            reason = (f'BUDGET="auto": the most faithful plan that fits MAX_MINUTES={max_minutes:g} on {device} '
+            reason = (f'BUDGET="auto": the most faithful plan that fits {within} on {device} '
                       f"(the full settings: about {minutes_and_seconds(forecasts['full'])})")
         else:
             reason = (f'BUDGET="auto", but even the CPU budget takes about {minutes_and_seconds(forecasts["cpu"])} '
-                      f"on {device}, more than MAX_MINUTES={max_minutes:g}: it runs anyway, longer than asked")
+                      f"on {device}, {beyond}: it runs anyway, longer than asked")
     else:
         chosen, reason = budget, f'BUDGET="{budget}" was asked for'
         if forecasts[chosen] > limit:
-            reason += (f"; its forecast, about {minutes_and_seconds(forecasts[chosen])}, is more than "
-                       f"MAX_MINUTES={max_minutes:g}")
+            reason += (f"; its forecast, about {minutes_and_seconds(forecasts[chosen])}, is {beyond}")
     values, origins = resolved[chosen]
     forecast, to_results = forecasts[chosen], round(forecast_seconds(plan(values), costs, to_results=True))
     cut = {name: (values[name], full[name]) for name in values if values[name] != full[name]}
 
-    print(f"Forecast on {device} (from the timed steps above; MAX_MINUTES={max_minutes:g}):")
+    if spent_seconds is None:
+        print(f"Forecast on {device} (from the timed steps above; MAX_MINUTES={max_minutes:g}):")
+    else:
+        print(f"Forecast on {device} (from the timed steps above; MAX_MINUTES={max_minutes:g}, of which "
+              f"{minutes_and_seconds(spent)} ran before this forecast, so a plan may take {minutes_and_seconds(limit)}):")
     for index, name in enumerate(plans):
         added = "" if index == 0 else f" + {steps[index - 1][0]}" if steps else " (the same as cpu)"
         mark = "->" if name == chosen else "  "
@@ -404,4 +420,5 @@ def planned_budget(
     if cut:
         print("  cut from the full settings: " + ", ".join(f"{n} {v} instead of {f}" for n, (v, f) in cut.items()))
     return TrainingBudget(chosen, reason, values, dict(origins), forecasts=forecasts, forecast_seconds=forecast,
-                          forecast_seconds_to_results=to_results, max_minutes=max_minutes, cut_from_full=cut)
+                          forecast_seconds_to_results=to_results, max_minutes=max_minutes,
+                          spent_seconds=None if spent_seconds is None else spent, cut_from_full=cut)

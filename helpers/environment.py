@@ -13,6 +13,7 @@ import platform
 import re
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -283,13 +284,27 @@ def environment_info() -> dict[str, str]:
     return info
 
 
+_setup_started = time.perf_counter()  # reset by describe_environment, the setup cell's call
+
+
+def seconds_since_setup() -> float:
+    """Seconds since the setup cell ran (its :func:`describe_environment`): what a notebook has spent so far.
+
+    A forecast counts them against ``MAX_MINUTES`` (:func:`helpers.planned_budget`).
+    """
+    return time.perf_counter() - _setup_started
+
+
 def describe_environment() -> dict[str, str]:
-    """Print and return the versions and hardware a notebook runs on.
+    """Print and return the versions and hardware a notebook runs on, and start its clock.
 
     Printing this at the top of every notebook makes results comparable: a number
     measured on a GPU with the JAX backend is not expected to match one measured on
-    a laptop CPU with TensorFlow.
+    a laptop CPU with TensorFlow. The setup cell calls it, so :func:`seconds_since_setup`
+    counts from there.
     """
+    global _setup_started
+    _setup_started = time.perf_counter()
     info = environment_info()
     width = max(map(len, info))
     for key, value in info.items():

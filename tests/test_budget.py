@@ -4,6 +4,8 @@ The forecast tests use hand-made costs (``helpers.StepCost``), so the choice of 
 checked exactly; one test times a tiny real model to check that measuring works at all.
 """
 
+import time
+
 import numpy as np
 import pytest
 
@@ -121,6 +123,24 @@ def test_even_the_cpu_budget_runs_when_nothing_fits_and_says_so(not_quick):
     forced = planned("full", max_minutes=40, step=10.0)
     assert forced.name == "full" and 'BUDGET="full" was asked for; its forecast, about 8 h 23 min, is more' \
         in forced.reason
+
+
+def test_seconds_already_spent_count_against_max_minutes(not_quick, capsys):
+    # cpu+2 (660 s) fits 20 minutes alone, not with 600 s already spent: cpu+1 (180 s) does
+    budget = planned(max_minutes=20, spent_seconds=600.4)
+    assert budget.name == "cpu+1" and budget.spent_seconds == 600
+    assert "fits MAX_MINUTES=20 (600 s already spent)" in budget.reason
+    assert "MAX_MINUTES=20, of which 10 min ran before this forecast, so a plan may take 10 min" \
+        in capsys.readouterr().out
+    assert budget.record()["spent_seconds_before_forecast"] == 600
+    assert "spent_seconds_before_forecast" not in planned(max_minutes=20).record()  # not counted: not recorded
+    late = planned(max_minutes=1, spent_seconds=90)  # the minute is gone before the forecast
+    assert late.name == "cpu" and "more than MAX_MINUTES=1 (90 s already spent) leaves: it runs anyway" in late.reason
+    with pytest.raises(ValueError, match="spent_seconds = -1: expected the seconds already run"):
+        planned(spent_seconds=-1)
+    before = time.perf_counter()
+    helpers.describe_environment()  # the setup cell's call starts the clock
+    assert 0 <= helpers.seconds_since_setup() <= time.perf_counter() - before
 
 
 def test_explicit_lengths_win_in_every_plan_and_in_quick_mode(not_quick, monkeypatch):
