@@ -111,7 +111,7 @@ from .plots import (
     show_signed_maps,
 )
 from .results import load_results, results_folder, save_results
-from .budget import BUDGET_CHOICES, TrainingBudget, training_budget
+from .budget import BUDGET_CHOICES, TrainingBudget
 from .training import TrainingRun, epoch_timer, train
 from .augment import augmented_batches  # notebook 06
 from .plots import plot_augmented_samples, plot_histories, plot_mean_and_spread, plot_tensorboard_scalars  # notebook 06
@@ -205,7 +205,6 @@ __all__ = [
     "show_signed_maps",
     "text",
     "train",
-    "training_budget",
     "TrainingBudget",
     "TrainingRun",
     "use_execution_settings",

@@ -7,9 +7,6 @@ times a few steps of every distinct model it trains (:func:`measure_costs`), for
 every plan from its list of :class:`Runs`, and ``BUDGET="auto"`` picks the most faithful
 plan whose forecast fits the notebook's ``MAX_MINUTES``. The results file records the
 forecast next to the seconds the run then took.
-
-:func:`training_budget` is the older, simpler form (no forecast): ``"auto"`` means the
-full settings where Keras sees a GPU and the CPU budget otherwise.
 """
 
 from __future__ import annotations
@@ -100,52 +97,6 @@ def _print_values(values: Mapping[str, int | float], origins: Mapping[str, str],
     for name, value in values.items():
         note = "" if full[name] == value else f"; the full settings: {full[name]}"
         print(f"  {name:<{width}} = {value!r:<6} {origins[name]}{note}")
-
-
-def training_budget(
-    budget: str,
-    *,
-    full: Mapping[str, int | float],
-    cpu: Mapping[str, int | float],
-    quick: Mapping[str, int | float],
-    given: Mapping[str, int | float | None],
-) -> TrainingBudget:
-    """Resolve a notebook's training lengths for this machine, print them and return them.
-
-    The course reproduces its sources at their own settings (``full``: a GPU runs
-    them in minutes) and affords a measured, shorter ``cpu`` budget on a laptop
-    CPU. ``budget`` is the notebook's ``BUDGET`` parameter:
-
-    - ``"auto"``: ``full`` where the Keras backend sees a GPU, ``cpu`` otherwise;
-    - ``"full"`` or ``"cpu"``: that one, whatever the machine.
-
-    ``given`` holds the notebook's own training-length parameters: a value that is
-    not ``None`` was set explicitly and always wins, in quick mode too. Quick mode
-    (``COURSE_QUICK=1``, for tests only) replaces the other values by ``quick``.
-    Every mapping has the same keys. (:func:`planned_budget` forecasts instead.)
-    """
-    _check_budget_name(budget)
-    if not set(full) == set(cpu) == set(quick) == set(given):
-        raise ValueError("full, cpu, quick and given must name the same training-length parameters")
-    from .environment import gpu_names, in_quick_mode
-
-    if budget == "auto":
-        gpus = gpu_names()
-        chosen = "full" if gpus else "cpu"
-        found = f"a GPU was found ({', '.join(gpus)})" if gpus else "no GPU was found"
-        reason = f'BUDGET="auto" and {found}'
-    else:
-        chosen, reason = budget, f'BUDGET="{budget}" was asked for'
-    settings = full if chosen == "full" else cpu
-    label = "the sources' full settings" if chosen == "full" else "the CPU budget"
-    if in_quick_mode():
-        chosen, reason = "quick", f"quick mode (COURSE_QUICK=1, for tests only) instead of {label}: {reason}"
-        settings, label = quick, "quick mode"
-    values, origins = _resolve(settings, label, given)
-    resolved = TrainingBudget(chosen, reason, values, origins)
-    print(f"Training budget: {chosen} ({reason})")
-    _print_values(values, origins, full)
-    return resolved
 
 
 # ------------------------------------------------------------ forecasts

@@ -79,7 +79,7 @@ def save_results(
     and also records the parameters, the environment (versions, backend, device),
     whether quick mode was on, the execution settings training used
     (:func:`helpers.execution_settings`) and, given the notebook's
-    :class:`~helpers.training.TrainingBudget`, the training lengths it resolved.
+    :class:`~helpers.budget.TrainingBudget`, the training lengths it resolved.
     ``results_dir`` goes through :func:`results_folder`. Returns the path written.
     """
     environment = environment_info()

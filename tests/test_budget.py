@@ -1,4 +1,4 @@
-"""Training budgets: the older GPU-or-CPU choice, and the plans forecast from measured costs.
+"""Training budgets: the plans a notebook can train, forecast from measured costs.
 
 The forecast tests use hand-made costs (``helpers.StepCost``), so the choice of a plan is
 checked exactly; one test times a tiny real model to check that measuring works at all.
@@ -10,49 +10,6 @@ import numpy as np
 import pytest
 
 import helpers
-BUDGET_ARGS = dict(full=dict(EPOCHS=15, DENSE_EPOCHS=15), cpu=dict(EPOCHS=1, DENSE_EPOCHS=5),
-                   quick=dict(EPOCHS=1, DENSE_EPOCHS=1))
-
-
-@pytest.fixture
-def no_gpu(monkeypatch):
-    monkeypatch.setattr("helpers.environment.gpu_names", lambda: [])
-    monkeypatch.delenv("COURSE_QUICK", raising=False)
-
-
-def test_auto_budget_follows_the_machine(no_gpu, monkeypatch, capsys):
-    budget = helpers.training_budget("auto", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
-    assert budget.name == "cpu" and budget["EPOCHS"] == 1 and budget["DENSE_EPOCHS"] == 5
-    out = capsys.readouterr().out
-    assert 'Training budget: cpu (BUDGET="auto" and no GPU was found)' in out
-    assert "EPOCHS" in out and "the full settings: 15" in out
-    monkeypatch.setattr("helpers.environment.gpu_names", lambda: ["/physical_device:GPU:0"])
-    budget = helpers.training_budget("auto", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
-    assert budget.name == "full" and budget.values == {"EPOCHS": 15, "DENSE_EPOCHS": 15}
-    assert "a GPU was found (/physical_device:GPU:0)" in budget.reason
-
-
-def test_forced_budget_and_explicit_values(no_gpu):
-    budget = helpers.training_budget("full", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=3))
-    assert budget.values == {"EPOCHS": 15, "DENSE_EPOCHS": 3}
-    assert budget.origins == {"EPOCHS": "the sources' full settings", "DENSE_EPOCHS": "given explicitly"}
-    record = budget.record()
-    assert record["budget"] == "full" and record["values"] == budget.values
-
-
-def test_quick_mode_shrinks_only_what_was_not_given(no_gpu, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_QUICK", "1")
-    budget = helpers.training_budget("cpu", **BUDGET_ARGS, given=dict(EPOCHS=2, DENSE_EPOCHS=None))
-    assert budget.name == "quick" and budget.values == {"EPOCHS": 2, "DENSE_EPOCHS": 1}
-    assert budget.origins["EPOCHS"] == "given explicitly"  # honoured, never silently overridden
-    assert "quick mode (COURSE_QUICK=1, for tests only)" in capsys.readouterr().out
-
-
-def test_budget_refuses_unknown_names_and_mismatched_settings(no_gpu):
-    with pytest.raises(ValueError, match="BUDGET = 'gpu'"):
-        helpers.training_budget("gpu", **BUDGET_ARGS, given=dict(EPOCHS=None, DENSE_EPOCHS=None))
-    with pytest.raises(ValueError, match="same training-length parameters"):
-        helpers.training_budget("cpu", **BUDGET_ARGS, given=dict(EPOCHS=None))
 
 
 # ------------------------------------------------------------ plans and their forecast

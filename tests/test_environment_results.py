@@ -29,13 +29,17 @@ def current_umask() -> int:
 def test_results_record_the_training_budget(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_RESULTS_DIR", raising=False)
     monkeypatch.setattr("helpers.environment.gpu_names", lambda: [])
-    budget = helpers.training_budget("cpu", full=dict(EPOCHS=15), cpu=dict(EPOCHS=1), quick=dict(EPOCHS=1),
-                                     given=dict(EPOCHS=None))
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    cost = helpers.StepCost(batch_size=100, step=0.01, epoch=0.0, new_model=1.0, scored_image=0.0)
+    budget = helpers.planned_budget("cpu", 10, cpu=dict(EPOCHS=1), steps=[("15 epochs", dict(EPOCHS=15))],
+                                    quick=dict(EPOCHS=1), given=dict(EPOCHS=None), costs={"net": cost},
+                                    plan=lambda plan: [helpers.Runs("net", images=1000, epochs=plan["EPOCHS"])])
     path = helpers.save_results("99_example", {}, results_dir=tmp_path, parameters={"EPOCHS": None},
                                 budget=budget)
     record = helpers.load_results(path)
     assert record["parameters"] == {"EPOCHS": None}
     assert record["training"]["values"] == budget.values and record["training"]["budget"] == budget.name
+    assert record["training"]["forecasts"] == {"cpu": 1, "full": 2} and record["training"]["forecast_seconds"] == 1
 
 
 def test_test_suite_redirects_results_away_from_the_students_folder(tmp_path, monkeypatch):

@@ -111,21 +111,15 @@ def test_training_lengths_come_from_one_budget(path):
         return
     assert ast.unparse(declared["BUDGET"]) == "'auto'"
     lengths = [name for name, value in declared.items() if isinstance(value, ast.Constant) and value.value is None]
-    planned = planned_budget_cell(code)
-    if planned is None:
-        (budget_call,) = calls(parse(check.source), "helpers.training_budget")
-        settings = {k.arg: k.value for k in budget_call.keywords}
-        assert set(settings) == {"full", "cpu", "quick", "given"}
-        for which in ("full", "cpu", "quick"):
-            assert {k.arg for k in settings[which].keywords} == set(lengths), which
-    else:  # a forecast chooses the plan: MAX_MINUTES is a parameter, and nothing the plan decides trains before it
-        (budget_call,) = calls(parse(code[planned].source), "helpers.planned_budget")
-        assert [ast.unparse(a) for a in budget_call.args] == ["BUDGET", "MAX_MINUTES"] and "MAX_MINUTES" in declared
-        settings = {k.arg: k.value for k in budget_call.keywords}
-        assert set(settings) - {"spent_seconds"} == {"cpu", "steps", "quick", "given", "plan", "costs"}
-        assert {k.arg for k in settings["cpu"].keywords} == set(lengths)
-        assert {k.arg for k in settings["quick"].keywords} <= set(lengths)
-        assert not any('budget["' in c.source for c in code[:planned])
+    planned = planned_budget_cell(code)  # a forecast chooses the plan: nothing the plan decides trains before it
+    assert planned is not None, "a training notebook chooses its plan with helpers.planned_budget"
+    (budget_call,) = calls(parse(code[planned].source), "helpers.planned_budget")
+    assert [ast.unparse(a) for a in budget_call.args] == ["BUDGET", "MAX_MINUTES"] and "MAX_MINUTES" in declared
+    settings = {k.arg: k.value for k in budget_call.keywords}
+    assert set(settings) - {"spent_seconds"} == {"cpu", "steps", "quick", "given", "plan", "costs"}
+    assert {k.arg for k in settings["cpu"].keywords} == set(lengths)
+    assert {k.arg for k in settings["quick"].keywords} <= set(lengths)
+    assert not any('budget["' in c.source for c in code[:planned])
     assert ast.unparse(budget_call.args[0]) == "BUDGET"
     given = {k.arg: ast.unparse(k.value) for k in settings["given"].keywords}
     assert given == {name: name for name in lengths}, "given= passes each training-length parameter"
