@@ -26,10 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# Importing helpers also sets TF_CPP_MIN_LOG_LEVEL where it is unset (helpers.environment),
-# so the kernels started here, which inherit this environment, start quietly.
 from helpers.data import CACHE_ENV_VAR, MIRROR_ENV_VAR
-from helpers.environment import QUICK_MODE_VARIABLE, in_quick_mode
+from helpers.environment import QUICK_MODE_VARIABLE, configure_tensorflow_environment, in_quick_mode
 from helpers.params import parse_literal
 from helpers.results import RESULTS_ENV_VAR, load_results
 
@@ -198,8 +196,11 @@ def prepare_kernel_environment(quick: bool) -> bool:
     Quick mode comes from ``--quick`` or from ``COURSE_QUICK`` already set. Data
     folders given as relative paths are made absolute (kernels start in the notebooks'
     folder), and the test suite's results redirection is dropped: the runner places
-    each run's results itself.
+    each run's results itself. TensorFlow's start-up variables (quiet C++ logging,
+    oneDNN on; ``helpers.environment.TENSORFLOW_ENVIRONMENT``) are set where unset, so
+    that every kernel starts TensorFlow with them, whatever it imports first.
     """
+    configure_tensorflow_environment()
     if quick:
         os.environ[QUICK_MODE_VARIABLE] = "1"
     for variable in (MIRROR_ENV_VAR, CACHE_ENV_VAR):

@@ -15,23 +15,26 @@ module             what lives there
 ``models``         builders of models that *more than one* notebook trains, and tools
                    that read a model (``layer_table``); a model taught once is written
                    out in its notebook only
-``training``       ``train`` (fit + clock), ``TrainingRun``; later: callbacks,
-                   TensorBoard logging, and training a grid of configurations over
-                   several seeds (notebooks 04-06)
+``training``       ``train`` (fit + clock), ``TrainingRun``, ``epoch_timer``
+``experiments``    configurations compared over several seeds (notebooks 04-06):
+                   ``train_grid``, the mean and spread of each variant, a
+                   difference against its noise; the probes they use (early
+                   stopping read off one long run, gradient norms)
+``tensorboard``    TensorBoard logs read back as a table, and whether its UI can
+                   show here (notebook 06)
 ``budget``         training budgets: the plans a notebook can train, their forecast
                    on this device from timed steps, and ``BUDGET="auto"``'s choice
 ``evaluation``     numbers and tables from trained models: metrics per split and
-                   per class, comparison rows; later: the tidy table of a grid with
-                   mean and spread over seeds
-``plots``          every function that draws: it returns a matplotlib ``Figure``
-                   (images, learning curves, overlaid curves of several runs,
-                   confusion matrices, predictions, kernels and feature maps on a
-                   diverging scale, model drawings, TensorBoard
-                   scalars read back from their event files, accuracy-against-cost
-                   frontiers, occlusion maps)
+                   per class, comparison rows, the most confident mistakes
+``plots``          every function that draws: it returns a matplotlib ``Figure``;
+                   one module per family (``plots.images``, ``plots.curves``,
+                   ``plots.predictions``, ``plots.model_drawings``,
+                   ``plots.comparisons``)
 ``drawing``        a student's own drawing for an MNIST network: strokes, MNIST-style
                    preprocessing, the draw-a-digit pad (anywidget, imported lazily)
-``environment``    versions, devices, seeding, quick mode, quiet TensorFlow start-up
+``environment``    versions, devices, seeding, quick mode; TensorFlow's start-up settings
+                   (quiet logging, oneDNN), set before TensorFlow starts, and one line
+                   when an installed GPU goes unused
 ``execution``      how training executes on this device: steps per execution, XLA,
                    precision, the fused BatchNormalization (``./course bench``
                    measures the choices)
@@ -95,34 +98,33 @@ from .params import (
     text,
     writable_folder,
 )
-from .plots import (
-    can_plot_model,
-    draw_model,
-    plot_class_counts,
+from .plots.curves import plot_learning_curves
+from .plots.images import plot_class_counts, show_class_means, show_images, show_signed_maps
+from .plots.model_drawings import can_plot_model, draw_model
+from .plots.predictions import (
     plot_confidence,
     plot_confident_errors,
     plot_confusion_matrices,
     plot_drawing_readings,
-    plot_learning_curves,
     plot_prediction,
     plot_prediction_grid,
-    show_class_means,
-    show_images,
-    show_signed_maps,
 )
 from .results import load_results, results_folder, save_results
 from .budget import BUDGET_CHOICES, TrainingBudget
 from .training import TrainingRun, epoch_timer, train
 from .augment import augmented_batches  # notebook 06
-from .plots import plot_augmented_samples, plot_histories, plot_mean_and_spread, plot_tensorboard_scalars  # notebook 06
-from .training import read_tensorboard_log, tensorboard_ui_problem  # notebook 06
-from .evaluation import compare_variants, difference_noise, effect_table, gradient_norms  # notebook 04
-from .evaluation import grid_results, noise_verdict, summarize_grid  # notebook 04
-from .plots import plot_comparison, plot_grid_curves  # notebook 04
-from .training import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
+from .plots.images import plot_augmented_samples  # notebook 06
+from .plots.curves import plot_histories, plot_tensorboard_scalars  # notebook 06
+from .plots.comparisons import plot_mean_and_spread  # notebook 06
+from .tensorboard import read_tensorboard_log, tensorboard_ui_problem  # notebook 06
+from .experiments import compare_variants, difference_noise, effect_table, gradient_norms  # notebook 04
+from .experiments import grid_results, noise_verdict, summarize_grid  # notebook 04
+from .plots.comparisons import plot_comparison, plot_grid_curves  # notebook 04
+from .experiments import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
 from .budget import MAX_MINUTES_RANGE, Runs, StepCost, forecast_seconds, measure_costs, planned_budget  # notebook 04
 from .augment import transformed_batches  # notebook 05
-from .plots import plot_frontier, plot_occlusion_maps  # notebook 05
+from .plots.comparisons import plot_frontier  # notebook 05
+from .plots.images import plot_occlusion_maps  # notebook 05
 
 #: Lets a notebook's setup cell check that ``import helpers`` found this package
 #: and not a student's own ``helpers.py``.

@@ -172,7 +172,7 @@ def measure_cost(build: Callable[[], object], x, y, batch_size: int, *, steps: i
     import keras
     import numpy as np
 
-    from .training import _no_retracing_warnings
+    from .training import no_retracing_warnings
 
     need = 2 * steps * batch_size
     if len(x) < need:
@@ -199,7 +199,7 @@ def measure_cost(build: Callable[[], object], x, y, batch_size: int, *, steps: i
 
     model = build()
     clock = Clock()
-    with _no_retracing_warnings():
+    with no_retracing_warnings():
         start = time.perf_counter()
         model.fit(x[:need], y[:need], batch_size=batch_size, epochs=6, verbose=0, shuffle=False, callbacks=[clock])
         fit_seconds = time.perf_counter() - start

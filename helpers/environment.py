@@ -1,9 +1,14 @@
 """Runtime bookkeeping shared by every notebook: versions, devices, seeding and quick mode.
 
 Keras is imported inside the functions, not at module level, so that
-``import helpers`` stays fast and the data tools work without a deep-learning
-backend installed. Every notebook imports ``helpers`` in its first cell, before
-Keras, which makes this module the place where TensorFlow is configured.
+``import helpers`` stays fast, changes nothing in the process (not even its
+environment variables) and the data tools work without a deep-learning backend
+installed. Every function that needs Keras gets it from :func:`_import_keras`, the
+one place where TensorFlow is configured (:func:`configure_tensorflow_environment`)
+and first imported. That works because every notebook's setup cell calls
+:func:`describe_environment` before the notebook's own ``import keras``
+(``tests/test_notebooks.py`` checks the call): TensorFlow reads its settings once,
+when it is imported.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -18,22 +24,22 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-# TensorFlow 2.21 leaves its oneDNN CPU kernels off on some CPUs (this course's test
-# machine among them); with them on, convolutional networks train about twice as fast
-# on the CPU, and seeded runs stay bit-identical. The variable only takes effect if it
-# is set before TensorFlow is imported, which is why notebooks import helpers first.
-# An explicit TF_ENABLE_ONEDNN_OPTS=0 in the environment still wins.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
-# TensorFlow's C++ core writes log lines straight to the process's stderr, which
-# Jupyter shows in red under the cell: "I0000 ... oneDNN custom operations are on",
-# "Could not find cuda drivers", "failed call to cuInit", and during training
-# "E0000 ... NodeDef mentions attribute use_unbounded_threadpool". None is a problem
-# of the student's code, and students read red text as "I broke it". Level 3 keeps
-# only FATAL messages of the C++ core; Python errors (a failing cell's traceback,
-# Keras's and TensorFlow's Python warnings) are not affected. An explicit
-# TF_CPP_MIN_LOG_LEVEL in the environment still wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+#: The environment TensorFlow reads once, when it is imported: set by
+#: :func:`configure_tensorflow_environment` where unset (an explicit value wins).
+#:
+#: - ``TF_ENABLE_ONEDNN_OPTS=1``: TensorFlow 2.21 leaves its oneDNN CPU kernels off on
+#:   some CPUs (this course's test machine among them); with them on, convolutional
+#:   networks train about twice as fast on the CPU, and seeded runs stay bit-identical.
+#: - ``TF_CPP_MIN_LOG_LEVEL=3``: TensorFlow's C++ core writes log lines straight to the
+#:   process's stderr, which Jupyter shows in red under the cell: "I0000 ... oneDNN custom
+#:   operations are on", "Could not find cuda drivers", "failed call to cuInit", and during
+#:   training "E0000 ... NodeDef mentions attribute use_unbounded_threadpool". None is a
+#:   problem of the student's code, and students read red text as "I broke it". Level 3
+#:   keeps only FATAL messages of the C++ core; Python errors (a failing cell's traceback,
+#:   Keras's and TensorFlow's Python warnings) are not affected. The one C++ error a
+#:   student needs, why an installed GPU cannot be used, is replaced by one line of
+#:   :func:`_say_if_the_gpu_is_unused`.
+TENSORFLOW_ENVIRONMENT = {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 # Lines that TensorFlow's import writes to stderr whatever TF_CPP_MIN_LOG_LEVEL says
 # (measured with TF 2.21): absl's pre-initialisation notice and the CUDA stub's
@@ -73,6 +79,19 @@ def quick(full: T, quick_value: T) -> T:
     return quick_value if in_quick_mode() else full
 
 
+def configure_tensorflow_environment() -> None:
+    """Set TensorFlow's start-up variables (:data:`TENSORFLOW_ENVIRONMENT`) where they are unset.
+
+    They only take effect if set before TensorFlow is imported. :func:`_import_keras`
+    calls this before it imports Keras (which may import TensorFlow, now or later), and
+    ``./course run`` calls it for the environment its notebook kernels inherit. An
+    explicit value in the environment wins, e.g. ``TF_CPP_MIN_LOG_LEVEL=0`` to see every
+    line TensorFlow logs.
+    """
+    for name, value in TENSORFLOW_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
 def _import_keras():
     """Import Keras; with the TensorFlow backend, without TensorFlow's start-up log lines.
 
@@ -82,6 +101,7 @@ def _import_keras():
     of the known start-up notices (``_IMPORT_NOISE``) is written back to stderr:
     a real problem during the import still shows.
     """
+    configure_tensorflow_environment()
     wants_tensorflow = os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
     if wants_tensorflow and "tensorflow" not in sys.modules:
         _quietly_import_tensorflow()
@@ -111,6 +131,8 @@ def _jax_training_without_donation() -> bool:
     every step with its module-level ``jit``, which is replaced by one that drops
     ``donate_argnums``. The steps compute the same, only without reusing their inputs'
     memory. Returns True when the workaround is needed (and active, or warned about).
+    ``tests/test_jax_workaround.py`` fails when Keras's steps no longer reach the
+    replacement, and when no supported Colab runtime ships a broken jaxlib any more.
     """
     import jax
     import jaxlib
@@ -141,9 +163,9 @@ def _quietly_import_tensorflow() -> None:
     with tempfile.TemporaryFile(mode="w+b") as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow as tf
         except ImportError:
-            pass  # Keras reports a missing backend itself, with its own message
+            tf = None  # Keras reports a missing backend itself, with its own message
         finally:
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
@@ -152,6 +174,30 @@ def _quietly_import_tensorflow() -> None:
     kept = without_start_up_noise(text)
     if kept:
         print(kept, file=sys.stderr)
+    if tf is not None:
+        _say_if_the_gpu_is_unused(tf)
+
+
+def _nvidia_gpu_installed() -> bool:
+    """True when this machine has an NVIDIA GPU and its driver, whatever TensorFlow makes of it."""
+    return (os.path.isdir("/proc/driver/nvidia/gpus") and bool(os.listdir("/proc/driver/nvidia/gpus"))
+            or os.path.exists("/dev/nvidia0") or shutil.which("nvidia-smi") is not None)
+
+
+def _say_if_the_gpu_is_unused(tf) -> None:
+    """Print one line to stderr when the machine has a GPU that TensorFlow does not list.
+
+    Then everything trains on the CPU, and the reason (a CUDA or cuDNN library that does
+    not load, a driver too old for this TensorFlow) is one of the C++ error lines that
+    ``TF_CPP_MIN_LOG_LEVEL=3`` hides: the line says how to see it. On a machine without
+    an NVIDIA GPU nothing is asked and nothing printed.
+    """
+    if not _nvidia_gpu_installed() or tf.config.list_physical_devices("GPU"):
+        return
+    build = "" if tf.test.is_built_with_cuda() else " (this TensorFlow was built without CUDA)"
+    print(f"helpers: this machine has an NVIDIA GPU, but TensorFlow {tf.__version__} cannot use it{build}, so "
+          "everything runs on the CPU. To see why, restart the kernel and run %env TF_CPP_MIN_LOG_LEVEL=0 "
+          "before the setup cell (in a shell: export TF_CPP_MIN_LOG_LEVEL=0).", file=sys.stderr)
 
 
 def without_start_up_noise(text: str) -> str:

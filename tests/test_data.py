@@ -32,7 +32,6 @@ import pytest
 import helpers.data
 from helpers.data import (
     CLASS_NAMES,
-    DATASET_NAMES,
     CorruptFileWarning,
     DatasetError,
     IDXFormatError,
@@ -357,19 +356,32 @@ def test_environment_variables_supply_the_defaults(
     assert (tmp_path / "env-cache" / "mnist" / "train-images-idx3-ubyte").is_file()
 
 
-def test_default_cache_dir_without_environment(
+def test_default_cache_dir_without_environment_is_the_checkouts_data_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HOME", str(tmp_path))
-    repo_cache = ROOT / "data_cache"
-    expected = repo_cache if repo_cache.is_dir() else tmp_path / ".cache" / "dl-course-data"
-    assert default_cache_dir() == expected
+    # A fake checkout: <root>/helpers/data.py beside <root>/data_cache/.
+    checkout = tmp_path / "checkout"
+    (checkout / "helpers").mkdir(parents=True)
+    (checkout / "data_cache").mkdir()
+    monkeypatch.setattr(helpers.data, "__file__", str(checkout / "helpers" / "data.py"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == checkout / "data_cache"
+
+
+def test_default_cache_dir_without_environment_or_data_cache_is_in_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An installed package (site-packages/helpers/data.py): no data_cache/ beside it.
+    site_packages = tmp_path / "site-packages"
+    (site_packages / "helpers").mkdir(parents=True)
+    monkeypatch.setattr(helpers.data, "__file__", str(site_packages / "helpers" / "data.py"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "dl-course-data"
 
 
 def test_unknown_dataset_name_lists_the_allowed_names(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"'cifar10'.*mnist, fashion_mnist"):
         load("cifar10", cache_dir=tmp_path)
-    assert DATASET_NAMES == ("mnist", "fashion_mnist")
 
 
 # ------------------------------------------------------------------ downloads

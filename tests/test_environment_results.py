@@ -64,17 +64,52 @@ def test_tensorflow_start_up_notices_are_dropped_and_everything_else_kept():
     assert without_start_up_noise(captured) == "ImportError: libcudnn.so.9: cannot open shared object file"
 
 
-def test_tensorflow_logging_is_configured_before_tensorflow_starts():
+def test_tensorflow_is_configured_when_keras_is_first_imported_and_starts_quietly():
     import subprocess
     import sys
 
-    code = "import helpers, os; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], os.environ['TF_ENABLE_ONEDNN_OPTS'])"
-    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    names = list(helpers.environment.TENSORFLOW_ENVIRONMENT)
+    code = (f"import helpers, os, sys; before = [os.environ.get(n, '-') for n in {names!r}]; "
+            "helpers.environment._import_keras(); "
+            f"print(*before, *[os.environ[n] for n in {names!r}], 'tensorflow' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in names}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["3", "1"]
-    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # an explicit choice wins
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0", "1"]
+    with_tensorflow = env.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+    assert out.stdout.split() == ["-", "-", "1", "3", str(with_tensorflow)]  # import helpers changes nothing
+    # no start-up noise; the one line allowed is the notice of a GPU that TensorFlow cannot use
+    assert all(line.startswith("helpers: this machine has an NVIDIA GPU") for line in out.stderr.splitlines())
+
+
+def test_an_explicit_tensorflow_setting_wins(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    helpers.environment.configure_tensorflow_environment()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0" and os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
+
+
+class _FakeTensorFlow:
+    """Just what the GPU notice asks TensorFlow: its version, build and GPUs."""
+
+    __version__ = "2.99"
+
+    def __init__(self, gpus, cuda=True):
+        self.config = type("config", (), {"list_physical_devices": staticmethod(lambda kind: list(gpus))})
+        self.test = type("test", (), {"is_built_with_cuda": staticmethod(lambda: cuda)})
+
+
+def test_an_installed_gpu_that_tensorflow_cannot_use_is_named_in_one_line(monkeypatch, capsys):
+    say = helpers.environment._say_if_the_gpu_is_unused
+    monkeypatch.setattr(helpers.environment, "_nvidia_gpu_installed", lambda: False)
+    say(_FakeTensorFlow([]))  # a CPU-only machine: nothing to say
+    monkeypatch.setattr(helpers.environment, "_nvidia_gpu_installed", lambda: True)
+    say(_FakeTensorFlow(["/physical_device:GPU:0"]))  # the GPU is used
+    assert capsys.readouterr() == ("", "")
+    say(_FakeTensorFlow([]))
+    say(_FakeTensorFlow([], cuda=False))
+    out, err = capsys.readouterr()
+    first, second = err.splitlines()
+    assert not out and "cannot use it" in first and "TF_CPP_MIN_LOG_LEVEL=0" in first
+    assert "built without CUDA" in second and "built without CUDA" not in first
 
 
 def test_set_seed_makes_keras_and_numpy_repeatable():
@@ -158,3 +193,47 @@ def test_device_description_names_the_cpu_and_its_cores_without_a_gpu(monkeypatc
     description = helpers.device_description()
     assert description.startswith("CPU ") and description.endswith(f"{os.cpu_count()} cores, no GPU")
     assert len(description) > len(f"CPU , {os.cpu_count()} cores, no GPU")  # a model name or the architecture
+
+
+def _fake_backend(monkeypatch, backend: str, **modules) -> None:
+    """Keras reports ``backend`` and the backend's library is ``modules`` (fakes: no GPU here)."""
+    import sys
+    from types import SimpleNamespace
+
+    keras = SimpleNamespace(backend=SimpleNamespace(backend=lambda: backend))
+    monkeypatch.setattr(helpers.environment, "_import_keras", lambda: keras)
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_device_description_names_the_gpu_models_tensorflow_reports(monkeypatch):
+    from types import SimpleNamespace
+
+    gpus = [SimpleNamespace(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(2)]
+    details = {gpus[0].name: {"device_name": "NVIDIA H100 80GB HBM3", "compute_capability": (9, 0)},
+               gpus[1].name: {}}  # a device TensorFlow has no details for
+    config = SimpleNamespace(list_physical_devices=lambda kind: gpus if kind == "GPU" else [],
+                             experimental=SimpleNamespace(get_device_details=lambda device: details[device.name]))
+    _fake_backend(monkeypatch, "tensorflow", tensorflow=SimpleNamespace(config=config))
+    assert helpers.environment.gpu_names() == ["/physical_device:GPU:0", "/physical_device:GPU:1"]
+    assert helpers.device_description() == "NVIDIA H100 80GB HBM3, GPU"
+
+
+def test_device_description_names_the_gpu_models_jax_reports(monkeypatch):
+    from types import SimpleNamespace
+
+    devices = [SimpleNamespace(platform="gpu", device_kind="NVIDIA H200"),
+               SimpleNamespace(platform="cpu", device_kind="cpu")]
+    jax = SimpleNamespace(devices=lambda: devices)
+    _fake_backend(monkeypatch, "jax", jax=jax)
+    assert len(helpers.environment.gpu_names()) == 1  # the CPU device is not an accelerator
+    assert helpers.device_description() == "NVIDIA H200"
+
+
+def test_device_description_names_the_gpus_of_another_backend(monkeypatch):
+    from types import SimpleNamespace
+
+    cuda = SimpleNamespace(device_count=lambda: 2, get_device_name=lambda i: ["NVIDIA A100", "NVIDIA T4"][i])
+    _fake_backend(monkeypatch, "torch", torch=SimpleNamespace(cuda=cuda))
+    assert helpers.environment.gpu_names() == ["NVIDIA A100", "NVIDIA T4"]
+    assert helpers.device_description() == "NVIDIA A100, NVIDIA T4"

@@ -4,11 +4,11 @@ import sys
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 import helpers
-import helpers.training as training
+import helpers.tensorboard as tensorboard
 
+helpers.environment.configure_tensorflow_environment()  # as a notebook's first Keras call does, before TensorFlow
 tf = pytest.importorskip("tensorflow")
 pytest.importorskip("tensorboard")  # tf.summary writes nothing without it
 
@@ -72,11 +72,11 @@ def test_tensorboard_ui_is_refused_headless_and_offered_under_jupyter(monkeypatc
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert helpers.tensorboard_ui_problem() == "not running in a notebook kernel"
     monkeypatch.setitem(sys.modules, "ipykernel", object())
-    monkeypatch.setattr(training, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
+    monkeypatch.setattr(tensorboard, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
     assert "headless" in helpers.tensorboard_ui_problem()
-    monkeypatch.setattr(training, "_parent_command", lambda: "/usr/bin/python3 /usr/local/bin/jupyter-lab")
+    monkeypatch.setattr(tensorboard, "_parent_command", lambda: "/usr/bin/python3 /usr/local/bin/jupyter-lab")
     assert helpers.tensorboard_ui_problem() is None
-    monkeypatch.setattr(training, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
+    monkeypatch.setattr(tensorboard, "_parent_command", lambda: "python -m papermill in.ipynb out.ipynb")
     monkeypatch.setitem(sys.modules, "google.colab", object())
     assert helpers.tensorboard_ui_problem() is None
 
@@ -89,8 +89,28 @@ def test_tensorboard_ui_needs_the_tensorboard_package(monkeypatch):
     assert "not installed" in helpers.tensorboard_ui_problem()
 
 
-def test_the_parent_command_is_this_process_parent():
-    assert training._parent_command().strip()  # readable on Linux and macOS (ps)
+NO_PROC = ("import builtins; real_open = builtins.open\n"
+           "def no_proc(path, *args, **kwargs):\n"
+           "    if str(path).startswith('/proc/'):\n"
+           "        raise FileNotFoundError(path)\n"
+           "    return real_open(path, *args, **kwargs)\n"
+           "builtins.open = no_proc\n")
+
+
+@pytest.mark.parametrize("source", ["/proc", "ps"])
+def test_the_parent_command_is_this_process_parent(source):
+    # A child process asks for its parent's command line; the parent is this pytest process,
+    # whose command line Python itself recorded (sys.orig_argv). "ps": as on macOS, without /proc.
+    import inspect
+    import shutil
+    import subprocess
+
+    if source == "ps" and shutil.which("ps") is None:
+        pytest.fail("no ps on PATH: the fallback of _parent_command cannot be tested")
+    code = ((NO_PROC if source == "ps" else "") + inspect.getsource(tensorboard._parent_command)
+            + "print(_parent_command(), end='')\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == " ".join(sys.orig_argv)
 
 
 def test_augmented_batches_augment_every_image_once_per_epoch():
@@ -116,21 +136,70 @@ def test_augmented_batches_augment_every_image_once_per_epoch():
     assert sorted(second.tolist()) == list(range(10)) and not np.array_equal(second, first_order)
 
 
-def test_plots_return_figures():
+def test_tensorboard_scalars_draw_one_line_per_run_in_epoch_order():
+    import matplotlib.pyplot as plt
     import pandas as pd
 
-    log = pd.DataFrame({"run": ["train", "train", "validation"], "tag": ["epoch_loss"] * 3,
-                        "kind": ["scalars"] * 3, "step": [0, 1, 0], "value": [1.0, 0.5, 0.8]})
-    figures = [
-        helpers.plot_tensorboard_scalars(log, ["epoch_loss"]),
-        helpers.plot_augmented_samples({"original": np.zeros((3, 28, 28)), "shifted": np.ones((3, 28, 28, 1))}),
-        helpers.plot_histories({"a": {"loss": [1, 0.5], "learning_rate": [1e-3, 5e-4]}}, ["loss", "learning_rate"],
-                               log_scale=["learning_rate"]),
-        helpers.plot_mean_and_spread(pd.DataFrame({"dataset": ["m", "m", "f", "f"], "setting": ["a", "a", "a", "b"],
-                                                   "acc": [0.9, 0.92, 0.8, 0.85]}),
-                                     value="acc", group="dataset", bars="setting", ylabel="accuracy", bottom=0.5),
-    ]
-    assert all(isinstance(fig, Figure) for fig in figures)
-    assert len(figures[1].axes) == 6
-    assert figures[2].axes[1].get_yscale() == "log"
-    assert "axis starts at 0.5" in figures[3].axes[0].get_ylabel()
+    log = pd.DataFrame({"run": ["train", "train", "validation", "train"],
+                        "tag": ["epoch_loss", "epoch_loss", "epoch_loss", "conv/kernel"],
+                        "kind": ["scalars", "scalars", "scalars", "histograms"],
+                        "step": [1, 0, 0, 0], "value": [0.5, 1.0, 0.8, np.nan]})
+    fig = helpers.plot_tensorboard_scalars(log, ["epoch_loss"], title="log")
+    (ax,) = fig.axes
+    lines = {line.get_label(): (line.get_xdata().tolist(), line.get_ydata().tolist()) for line in ax.get_lines()}
+    assert lines == {"train": ([1, 2], [1.0, 0.5]), "validation": ([1], [0.8])}  # step 0 is epoch 1
+    assert ax.get_title() == "epoch_loss" and ax.get_xlabel() == "epoch" and fig.get_suptitle() == "log"
+    plt.close(fig)
+
+
+def test_augmented_samples_show_one_row_per_pipeline_with_its_name():
+    import matplotlib.pyplot as plt
+
+    fig = helpers.plot_augmented_samples({"original": np.zeros((3, 28, 28)), "shifted": np.ones((3, 28, 28, 1))})
+    assert len(fig.axes) == 6
+    rows = [fig.axes[:3], fig.axes[3:]]
+    assert [row[0].get_ylabel() for row in rows] == ["original", "shifted"]
+    for row, value in zip(rows, (0.0, 1.0), strict=True):
+        for ax in row:
+            (image,) = ax.get_images()
+            assert image.get_array().shape == (28, 28) and np.all(image.get_array() == value)
+    plt.close(fig)
+
+
+def test_histories_overlay_one_line_per_run_and_log_scale_where_asked():
+    import matplotlib.pyplot as plt
+
+    histories = {"a": {"loss": [1.0, 0.5], "learning_rate": [1e-3, 5e-4]}, "b": {"loss": [0.8, 0.6, 0.4]}}
+    fig = helpers.plot_histories(histories, ["loss", "learning_rate"], log_scale=["learning_rate"])
+    loss, rate = fig.axes
+    assert {line.get_label(): line.get_ydata().tolist() for line in loss.get_lines()} == {
+        "a": [1.0, 0.5], "b": [0.8, 0.6, 0.4]}
+    assert [line.get_label() for line in rate.get_lines()] == ["a"]  # b has no learning rate
+    assert loss.get_title() == "loss" and loss.get_yscale() == "linear"
+    assert rate.get_title() == "learning_rate (log scale)" and rate.get_yscale() == "log"
+    assert rate.get_lines()[0].get_xdata().tolist() == [1, 2]
+    plt.close(fig)
+
+
+def test_mean_and_spread_draw_the_mean_over_seeds_with_one_standard_deviation():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.container import BarContainer
+
+    table = pd.DataFrame({"dataset": ["m", "m", "f", "f"], "setting": ["a", "a", "a", "b"],
+                          "acc": [0.9, 0.92, 0.8, 0.85]})
+    fig = helpers.plot_mean_and_spread(table, value="acc", group="dataset", bars="setting", ylabel="accuracy",
+                                       bottom=0.5)
+    (ax,) = fig.axes
+    a, b = [container for container in ax.containers if isinstance(container, BarContainer)]
+    heights = [[bar.get_height() for bar in container.patches] for container in (a, b)]
+    assert np.allclose(heights[0], [0.91, 0.8])  # setting a: mean of m's two seeds, f's one
+    assert np.isnan(heights[1][0]) and heights[1][1] == pytest.approx(0.85)  # setting b ran on f only
+    (_, caps, (error_lines,)) = a.errorbar.lines
+    segments = error_lines.get_segments()
+    assert segments[0][:, 1] == pytest.approx([0.91 - np.std([0.9, 0.92], ddof=1), 0.91 + np.std([0.9, 0.92], ddof=1)])
+    assert segments[1][:, 1] == pytest.approx([0.8, 0.8])  # one seed: no spread drawn
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["m", "f"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+    assert ax.get_ylabel() == "accuracy (axis starts at 0.5)" and ax.get_ylim()[0] == 0.5
+    plt.close(fig)
