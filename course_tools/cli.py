@@ -1,4 +1,4 @@
-"""The command line behind ``./course run|params|compare|compat|bench|format`` (also ``python -m course_tools``).
+"""The command line behind ``./course run|params|compare|quick-reference|compat|bench|format`` (also ``python -m course_tools``).
 
 Paths typed on the command line are relative to the directory they were typed in,
 although ``./course`` runs this from the repository root (see ``runner.caller_path``).
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import compat, reference, runner
+from . import compat, quick_reference, reference, runner
 from .runner import CourseError, caller_path
 
 
@@ -46,6 +46,10 @@ def _compare(args: argparse.Namespace) -> int:
         raise CourseError(f"--time-ratio {low:g} {high:g}: LOW must be below HIGH")
     tolerances = reference.Tolerances(accuracy=args.accuracy_tolerance, time_ratio=(low, high))
     return reference.compare_runs(args.run_dir, args.reference, tolerances, force=args.force)
+
+
+def _quick_reference(args: argparse.Namespace) -> int:
+    return quick_reference.record_reference(args.run_dirs, args.reference)
 
 
 def _compat(args: argparse.Namespace) -> int:
@@ -122,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--force", action="store_true",
                          help="compare even a quick run or another training budget with the reference")
     compare.set_defaults(handler=_compare)
+
+    quick = commands.add_parser(
+        "quick-reference", help="record the quick-mode reference that ./course test checks",
+        description=quick_reference.__doc__.split("\n\n")[0] + " Record it from quick runs at the "
+        "defaults and at 3 or more other seeds, e.g. ./course run --quick --output q; "
+        "./course run --quick --output q --each SEED=101,102,103; ./course quick-reference q")
+    quick.add_argument("run_dirs", type=caller_path, nargs="+", metavar="RUN_DIR",
+                       help="run folders of quick runs (searched recursively for results files)")
+    quick.add_argument("--reference", type=caller_path, default=quick_reference.QUICK_REFERENCE_DIR,
+                       help="folder to write <notebook>.json into (default: reference/quick/)")
+    quick.set_defaults(handler=_quick_reference)
 
     check = commands.add_parser(
         "compat", help="check the course in Colab's runtimes (and with the JAX backend)",

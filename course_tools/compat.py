@@ -16,9 +16,15 @@ check              what runs
 ``jax``            the whole suite with ``KERAS_BACKEND=jax`` on the CPU, in the
                    ``colab-current`` environment (Colab ships jax); the few unit tests of
                    TensorFlow-only code are skipped there, with a reason that says so
-``main``           (only when named; CI does) the course's own ``.venv``: the whole suite,
+``main``           (only when named) the course's own ``.venv``: the whole suite,
                    exactly what ``./course test`` runs
 =================  ==========================================================================
+
+"The whole suite" in Colab's runtimes leaves out two markers, deselected with
+``-m "not full_plan and not browser"`` (``COLAB_DESELECTED``): the ``BUDGET="full"`` quick
+runs, and the browser test (``tests/test_browser.py``), which needs JupyterLab and
+Playwright; both run in ``.venv`` (``./course test``, ``main``). Deselected tests are not
+counted; every summary line counts the tests that ran: passed, failed and skipped.
 
 The install check installs the course the way a notebook's Colab setup cell does
 (``pip install <the course>``, here from a copy of the checkout's files instead of the
@@ -97,18 +103,20 @@ class Check:
 COLAB_CURRENT = Runtime("colab-current", "3.13", "constraints-current-py313.txt",
                         RUNTIME_PACKAGES + ("jax", "jaxlib"))
 COLAB_OLDEST = Runtime("colab-oldest", "3.11", "constraints-2025.07-py311.txt")
+#: What the checks in Colab's runtimes leave out, by marker (pytest deselects it: not run, not
+#: counted as skipped): the BUDGET="full" quick runs (slow; run in main), and the browser test,
+#: which needs JupyterLab and Playwright, installed in .venv but not in Colab's runtimes.
+COLAB_DESELECTED = ("-m", "not full_plan and not browser")
+ONLY_IN_MAIN = "(the BUDGET=\"full\" quick runs and the browser test only in main)"
 CHECKS = {
     check.name: check for check in (
         Check("main", None, "tensorflow", (), "the course's own environment: the whole suite, as ./course test"),
-        Check("colab-current", COLAB_CURRENT, "tensorflow", ("-m", "not full_plan"),
-              "Colab's current runtime (Python 3.13): install check, then the whole suite "
-              "(the BUDGET=\"full\" quick runs only in main)"),
-        Check("colab-oldest", COLAB_OLDEST, "tensorflow", ("-m", "not full_plan"),
-              "the oldest Colab runtime (Python 3.11): install check, then the whole suite "
-              "(the BUDGET=\"full\" quick runs only in main)"),
-        Check("jax", COLAB_CURRENT, "jax", ("-m", "not full_plan"),
-              "the whole suite with KERAS_BACKEND=jax (CPU), in the colab-current environment "
-              "(the BUDGET=\"full\" quick runs only in main)"),
+        Check("colab-current", COLAB_CURRENT, "tensorflow", COLAB_DESELECTED,
+              f"Colab's current runtime (Python 3.13): install check, then the whole suite {ONLY_IN_MAIN}"),
+        Check("colab-oldest", COLAB_OLDEST, "tensorflow", COLAB_DESELECTED,
+              f"the oldest Colab runtime (Python 3.11): install check, then the whole suite {ONLY_IN_MAIN}"),
+        Check("jax", COLAB_CURRENT, "jax", COLAB_DESELECTED,
+              f"the whole suite with KERAS_BACKEND=jax (CPU), in the colab-current environment {ONLY_IN_MAIN}"),
     )
 }
 DEFAULT_CHECKS = ("colab-current", "colab-oldest", "jax")
@@ -210,12 +218,13 @@ class Result:
 def summary_line(result: Result) -> str:
     """One line per environment: verdict, versions, backend, tests passed, failed and skipped, seconds (CI greps it).
 
-    Skips are shown so that a module skipped where it should run (a missing tool, an
-    unexpected backend) is seen in the summary; the reasons are in pytest's report above it.
+    Skips are always shown (``0 skipped`` too) so that a module skipped where it should run (a
+    missing tool, an unexpected backend) is seen in the summary; the reasons are in pytest's
+    report above it (``-rs``). Tests the check deselects (``COLAB_DESELECTED``) are not counted.
     """
     verdict = "ok" if result.ok else f"FAILED ({result.problem or f'{result.failed} failed'})"
-    counts = (f"{result.passed} passed" + (f", {result.failed} failed" if result.failed else "")
-              + (f", {result.skipped} skipped" if result.skipped else ""))
+    failed = f", {result.failed} failed" if result.failed else ""
+    counts = f"{result.passed} passed{failed}, {result.skipped} skipped"  # skips always shown, 0 too
     return (f"compat {result.name}: {verdict} - Python {result.python}, TensorFlow {result.tensorflow}, "
             f"Keras {result.keras}, backend {result.backend}, {counts}, {result.seconds:.0f} s")
 

@@ -17,17 +17,21 @@ also after a failure. A failing notebook's screenshot and saved copy go to
 
 Chromium comes from the system (``apt-get install chromium``), not from Playwright's
 download, which needs general internet access; ``COURSE_CHROMIUM`` names another
-binary. Without Chromium the test is skipped with one line, unless
-``COURSE_REQUIRE_BROWSER=1`` (set by CI), which turns the skip into a failure.
+binary. Without Chromium, or without Playwright, JupyterLab or anywidget, the notebooks'
+tests are skipped with one line, unless ``COURSE_REQUIRE_BROWSER=1`` (set by CI), which
+turns the skip into a failure. ``./course compat`` deselects the module (``-m "not browser"``):
+Colab's runtimes have no JupyterLab or Playwright, and the browser test runs in ``.venv``.
 
 Run it alone: ``./course test -m browser`` (``-k 01`` for one notebook).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -63,17 +67,38 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-CHROMIUM = chromium_path()
-if CHROMIUM is None:
-    message = ("browser test: no Chromium found (install it with `apt-get install chromium`, "
-               "or set COURSE_CHROMIUM to a Chromium binary)")
-    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(message + "; COURSE_REQUIRE_BROWSER=1 asks for the browser test")
-    pytest.skip(message, allow_module_level=True)
-for module in ("playwright", "jupyterlab", "anywidget"):
-    pytest.importorskip(module, reason=f"browser test: {module} is not installed (pip install -r requirements.txt)")
+def missing_requirement() -> str | None:
+    """Why the browser test cannot run here: no Chromium, or a package it needs is missing (None: it can)."""
+    if CHROMIUM is None:
+        return ("no Chromium found (install it with `apt-get install chromium`, "
+                "or set COURSE_CHROMIUM to a Chromium binary)")
+    for module in ("playwright", "jupyterlab", "anywidget"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"{module} is not installed (pip install -r requirements.txt)"
+    return None
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+CHROMIUM = chromium_path()
+MISSING = missing_requirement()
+if MISSING is None:
+    from playwright.sync_api import Page, sync_playwright
+
+
+def require_browser() -> None:
+    """Skip where the browser test cannot run; fail instead under ``COURSE_REQUIRE_BROWSER=1`` (CI).
+
+    Checked when a test first needs the server or the browser, not at import: the compat
+    checks deselect this module (``-m "not browser"``) in environments without JupyterLab
+    and Playwright, and a deselected test must neither fail nor count as a skip.
+    """
+    if MISSING is None:
+        return
+    message = f"browser test: {MISSING}"
+    if os.environ.get("COURSE_REQUIRE_BROWSER") == "1":
+        pytest.fail(message + "; COURSE_REQUIRE_BROWSER=1 asks for the browser test", pytrace=False)
+    pytest.skip(message)
 
 
 # ------------------------------------------------------------------ the server
@@ -165,6 +190,7 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
+    require_browser()
     server = Lab(tmp_path_factory.mktemp("jupyterlab"))
     try:
         yield server
@@ -174,6 +200,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    require_browser()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                               args=["--no-sandbox"] if os.geteuid() == 0 else [])
@@ -319,6 +346,31 @@ def check_drawing_pad(page: Page, notebook: str) -> None:
 
 def has_drawing_pad(path: Path) -> bool:
     return any("helpers.drawing_pad(" in cell.source for cell in nbformat.read(path, as_version=4).cells)
+
+
+@pytest.mark.parametrize(("required", "selection", "outcome"), [
+    ("1", "colab", "deselected"),  # ./course compat in Colab's runtimes, under CI's COURSE_REQUIRE_BROWSER=1
+    ("1", "one notebook", "failed"),  # CI: a missing package fails, it does not skip
+    ("", "one notebook", "skipped"),  # a student's machine: one line says what is missing
+])
+def test_missing_playwright_fails_where_required_and_is_deselected_by_compat(tmp_path, required, selection, outcome):
+    from course_tools.compat import COLAB_DESELECTED
+
+    (tmp_path / "playwright.py").write_text("raise ImportError('hidden by the test')\n")  # as if not installed
+    environment = {**os.environ, "COURSE_REQUIRE_BROWSER": required,
+                   "COURSE_CHROMIUM": sys.executable,  # any file: the test is about the packages, not Chromium
+                   "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    chosen = list(COLAB_DESELECTED) if selection == "colab" else ["-k", NOTEBOOKS[0].stem]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", str(Path(__file__)), *chosen],
+                         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+    last = run.stdout.strip().splitlines()[-1]
+    if outcome == "deselected":
+        assert run.returncode == 5 and re.fullmatch(r"\d+ deselected in .*", last), run.stdout  # 5: no test ran
+    elif outcome == "failed":
+        assert run.returncode == 1 and "1 error" in last, run.stdout
+        assert "playwright is not installed" in run.stdout and "COURSE_REQUIRE_BROWSER=1" in run.stdout
+    else:
+        assert run.returncode == 0 and "1 skipped" in last and "playwright is not installed" in run.stdout
 
 
 def test_the_drawing_pad_demo_is_among_the_notebooks():

@@ -138,13 +138,24 @@ def test_summary_line_says_why_a_check_failed():
     failed_tests = Result("jax", "jax", python="3.13.0", tensorflow="2.20.0", keras="3.13.2", passed=80, failed=2,
                           seconds=99.6)
     assert summary_line(failed_tests) == ("compat jax: FAILED (2 failed) - Python 3.13.0, TensorFlow 2.20.0, "
-                                          "Keras 3.13.2, backend jax, 80 passed, 2 failed, 100 s")
+                                          "Keras 3.13.2, backend jax, 80 passed, 2 failed, 0 skipped, 100 s")
     refused = Result("colab-oldest", "tensorflow", problem="installing the course would change Colab's "
                                                            "numpy 2.0.2 -> 2.3.1 (upgrade)")
     assert not refused.ok
     assert summary_line(refused).startswith("compat colab-oldest: FAILED (installing the course would change "
                                             "Colab's numpy 2.0.2 -> 2.3.1 (upgrade)) - Python ?, TensorFlow -")
     assert not Result("main", "tensorflow").ok, "a check that ran no test did not pass"
+
+
+def test_the_colab_checks_deselect_the_browser_test_and_say_so():
+    # the browser test needs JupyterLab and Playwright, which Colab's runtimes lack: deselected there,
+    # not skipped (tests/test_browser.py checks that COLAB_DESELECTED leaves nothing to skip or fail)
+    assert compat.CHECKS["main"].pytest_args == ()  # main runs everything, the browser test included
+    for name in ("colab-current", "colab-oldest", "jax"):
+        check = compat.CHECKS[name]
+        assert check.pytest_args == compat.COLAB_DESELECTED
+        assert "browser test" in check.description and "only in main" in check.description
+    assert "playwright" not in compat.TEST_TOOLS and "jupyterlab" not in compat.TEST_TOOLS
 
 
 def test_junit_counts_skipped_tests_as_neither_passed_nor_failed(tmp_path):
@@ -160,6 +171,7 @@ def test_junit_counts_skipped_tests_as_neither_passed_nor_failed(tmp_path):
 def test_checks_default_to_all_three_and_keep_the_order_given():
     assert [c.name for c in compat.select_checks([])] == ["colab-current", "colab-oldest", "jax"]
     assert [c.name for c in compat.select_checks(["jax", "main", "jax"])] == ["jax", "main"]
+    # documentation, kept on purpose: the README and .ci/run say the jax check runs in colab-current's environment
     assert compat.CHECKS["jax"].runtime is compat.CHECKS["colab-current"].runtime
 
 

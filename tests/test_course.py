@@ -101,6 +101,15 @@ def test_relative_data_folders_are_made_absolute_and_results_redirection_dropped
     assert "COURSE_RESULTS_DIR" not in os.environ
 
 
+def test_kernels_inherit_tensorflow_start_up_settings_and_an_explicit_value_wins(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))  # dropped by the call, restored afterwards
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    runner.prepare_kernel_environment(quick=False)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
 # ------------------------------------------------------------------ running (papermill faked)
 
 
@@ -367,11 +376,12 @@ fi
 def test_help_lists_every_command_the_script_dispatches():
     result = course("--help")
     assert result.returncode == 0
-    listed = re.findall(r"^  \./course (\w+)", result.stdout, re.MULTILINE)
-    dispatched = re.search(r"^    ([\w|]+)\)\n\s+shift; ensure_environment\n\s+exec .*course_tools",
+    listed = re.findall(r"^  \./course ([\w-]+)", result.stdout, re.MULTILINE)
+    dispatched = re.search(r"^    ([\w|-]+)\)\n\s+shift; ensure_environment\n\s+exec .*course_tools",
                            SCRIPT.read_text(), re.MULTILINE).group(1).split("|")
-    assert sorted(listed) == sorted([*dispatched, "test"]) == ["bench", "compare", "compat", "format", "params", "run", "test"]
-    assert result.stdout.startswith("The course's seven commands.")
+    assert sorted(listed) == sorted([*dispatched, "test"]) == ["bench", "compare", "compat", "format", "params",
+                                                           "quick-reference", "run", "test"]
+    assert result.stdout.startswith("The course's eight commands.")
 
 
 def test_an_unknown_command_is_named_and_the_help_printed():
@@ -402,6 +412,50 @@ def test_python_differing_from_the_environment_is_not_silently_ignored(tmp_path)
     assert result.returncode == 2
     assert f"PYTHON={other} is Python 2.9, but the environment in {venv} has Python" in result.stderr
     assert "or set COURSE_VENV" in result.stderr
+
+
+def executable(path: Path, script: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("version, accepted", [("3.10", False), ("3.11", True), ("3.13", True), ("3.14", False)])
+def test_a_new_environment_needs_python_3_11_to_3_13(tmp_path, version, accepted):
+    # the real interpreter, reporting another version; creating the venv fails (it is not the point here)
+    major, minor = version.split(".")
+    python = executable(tmp_path / f"python{version}", f"""[ "$1" = -c ] || exit 1
+exec "{sys.executable}" -c "import sys; sys.version_info = ({major}, {minor}, 0); exec(sys.argv[1])" "$2"
+""")
+    result = course("params", COURSE_VENV=str(tmp_path / "venv"), PYTHON=str(python))
+    assert result.returncode == 2 and not (tmp_path / "venv").exists()
+    if accepted:
+        assert f"Creating the course environment in {tmp_path / 'venv'} with Python {version}" in result.stdout
+        assert "could not create a virtual environment" in result.stderr
+    else:
+        assert f"course: needs Python 3.11 to 3.13; '{python}' is Python {version}." in result.stderr
+
+
+@pytest.mark.parametrize("machine, python_machine, message", [
+    ("x86_64", "x86_64", "TensorFlow publishes no wheels for macOS on Intel (x86_64)"),
+    ("arm64", "x86_64", "is an x86_64 (Intel) Python, running under Rosetta"),
+    ("arm64", "arm64", None),  # Apple Silicon: on to the Python version check
+])
+def test_an_intel_mac_is_told_before_any_environment_is_made(tmp_path, machine, python_machine, message):
+    bin_dir = tmp_path / "bin"
+    executable(bin_dir / "uname", f'case "$1" in -m) echo {machine} ;; *) echo Darwin ;; esac\n')
+    # this python answers the platform question only, and does not run otherwise
+    python = executable(tmp_path / "python3", f'case "$*" in *platform*) echo {python_machine} ;; *) exit 1 ;; esac\n')
+    result = course("params", COURSE_VENV=str(tmp_path / "venv"), PYTHON=str(python),
+                    PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    assert result.returncode == 2 and not (tmp_path / "venv").exists()
+    assert "Creating the course environment" not in result.stdout
+    if message:
+        assert result.stderr.startswith(f"course: {message}" if machine == "x86_64" else f"course: '{python}' {message}")
+        assert ("Google Colab" in result.stderr) == (machine == "x86_64")
+    else:
+        assert "TensorFlow" not in result.stderr and "needs Python 3.11 to 3.13" in result.stderr
 
 
 def test_requirements_install_once_and_paths_start_where_the_command_was_typed(tmp_path):
