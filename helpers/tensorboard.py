@@ -82,7 +82,8 @@ def _parent_command() -> str:
     except OSError:
         pass
     try:
-        return subprocess.run(["ps", "-o", "command=", "-p", str(parent)], capture_output=True,
+        # -ww: the whole command line (without it ps cuts it at 80 columns when not on a terminal)
+        return subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(parent)], capture_output=True,
                               text=True, timeout=5).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
