@@ -149,6 +149,8 @@ def test_tensorboard_scalars_draw_one_line_per_run_in_epoch_order():
     lines = {line.get_label(): (line.get_xdata().tolist(), line.get_ydata().tolist()) for line in ax.get_lines()}
     assert lines == {"train": ([1, 2], [1.0, 0.5]), "validation": ([1], [0.8])}  # step 0 is epoch 1
     assert ax.get_title() == "epoch_loss" and ax.get_xlabel() == "epoch" and fig.get_suptitle() == "log"
+    assert ax.get_ylabel() == "loss"
+    assert all(float(tick).is_integer() for tick in ax.get_xticks())  # whole epochs only
     plt.close(fig)
 
 
@@ -178,6 +180,8 @@ def test_histories_overlay_one_line_per_run_and_log_scale_where_asked():
     assert loss.get_title() == "loss" and loss.get_yscale() == "linear"
     assert rate.get_title() == "learning_rate (log scale)" and rate.get_yscale() == "log"
     assert rate.get_lines()[0].get_xdata().tolist() == [1, 2]
+    assert (loss.get_ylabel(), rate.get_ylabel()) == ("loss", "learning_rate")
+    assert all(float(tick).is_integer() for tick in loss.get_xticks())  # whole epochs only
     plt.close(fig)
 
 

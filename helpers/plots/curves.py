@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_learning_curves(run_or_history, *, title: str | None = None) -> Figure:
@@ -67,6 +67,8 @@ def plot_histories(histories: dict[str, dict], metrics: Sequence[str], *, log_sc
         if metric in log_scale:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -89,6 +91,8 @@ def plot_tensorboard_scalars(log, tags: Sequence[str], *, title: str | None = No
             ax.plot(points["step"] + 1, points["value"], "o-", markersize=3, label=run)
         ax.set_title(tag)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(tag.removeprefix("epoch_"))  # Keras's tags: epoch_loss, epoch_accuracy, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
