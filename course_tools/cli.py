@@ -119,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--reference", type=caller_path, default=reference.REFERENCE_DIR,
                          help="folder of <notebook>.json reference results (default: reference/)")
     compare.add_argument("--accuracy-tolerance", type=_non_negative, default=0.01, metavar="ABS",
-                         help="largest accepted |new - reference| of an accuracy (default: 0.01)")
+                         help="largest accepted |new - reference| of an accuracy (default: 0.01); a mean "
+                              "over seeds with its spread recorded may move by 3 of its per-seed "
+                              "standard deviations when that is more")
     compare.add_argument("--time-ratio", type=_positive, nargs=2, default=(0.5, 2.0),
                          metavar=("LOW", "HIGH"),
                          help="flag times whose ratio new/reference is outside this (default: 0.5 2)")

@@ -5,14 +5,24 @@ whose outputs are stored in the notebook (the format every notebook writes, see
 ``helpers.results``). ``./course compare RUN_DIR`` finds every results file under
 RUN_DIR and checks it against the reference of the same notebook:
 
-==================  =============================================================
-result name         check
-==================  =============================================================
-``parameters_*``    exact: a model's parameter count is a fact, not a measurement
-``*accuracy*``      within an absolute tolerance (default 0.01, one point)
-``*seconds*``       the ratio new/reference, flagged outside [0.5, 2]; never a failure
-anything else       reported
-==================  =============================================================
+=====================  ==========================================================
+result name            check
+=====================  ==========================================================
+``parameters_*``       exact: a model's parameter count is a fact, not a measurement
+``*_std``              reported: a spread over a few seeds is itself noisy
+``*accuracy*_mean``,   a mean over seeds with its spread ``<same>_std`` beside it:
+``*_acc_mean``         within 3 per-seed standard deviations (the larger of the two
+                       files' spreads), never less than the accuracy tolerance
+other ``*accuracy*``   within an absolute tolerance (default 0.01, one point)
+``*seconds*``          the ratio new/reference, flagged outside [0.5, 2]; never a failure
+anything else          reported
+=====================  ==========================================================
+
+Each key gets its own tolerance: notebook 04's grid of variants, whose seed-to-seed
+spread is often larger than one point, is checked at what its own seeds measured
+rather than escaping the check. Three per-seed standard deviations is wider than
+three standard errors of a difference of two means over n >= 2 seeds
+(3 * std * sqrt(2 / n)), on purpose: a spread measured on 3 seeds is itself uncertain.
 
 Runs that cannot be compared meaningfully are refused (unless ``--force``): a
 quick-mode run against a full reference, and a run whose resolved training budget
@@ -32,6 +42,7 @@ from .runner import REPO_ROOT, CourseError, format_value, left_aligned
 
 REFERENCE_DIR = REPO_ROOT / "reference"
 MISSING = object()  # a result that one of the two files does not have
+SEED_SPREADS = 3  # how many per-seed standard deviations a mean over seeds may move
 
 
 @dataclass(frozen=True)
@@ -124,16 +135,40 @@ def check_kind(name: str) -> str:
     """How a result is checked, from its name: ``exact``, ``accuracy``, ``time`` or ``report``."""
     if name.startswith("parameters_"):
         return "exact"
-    if "accuracy" in name:
+    if name.endswith("_std"):
+        return "report"
+    if "accuracy" in name or name.endswith("_acc_mean"):
         return "accuracy"
     if "seconds" in name:
         return "time"
     return "report"
 
 
-def compare_value(name: str, reference: object, new: object, tolerances: Tolerances) -> Comparison:
-    """Check one result against its reference value, as its name says (see the module doc)."""
+def accuracy_tolerance(name: str, reference: dict, new: dict, tolerances: Tolerances) -> tuple[float, str]:
+    """The tolerance for one accuracy and where it comes from (``reference``/``new``: the results).
+
+    A mean over seeds whose spread ``<name without _mean>_std`` is recorded gets
+    ``SEED_SPREADS`` times the larger of the two spreads, at least ``tolerances.accuracy``.
+    """
+    spread_name = name.removesuffix("_mean") + "_std"
+    if not name.endswith("_mean") or spread_name not in reference:
+        return tolerances.accuracy, ""
+    spreads = [value for value in (reference.get(spread_name), new.get(spread_name)) if _is_number(value)]
+    seeds_tolerance = SEED_SPREADS * max(spreads, default=0.0)
+    if seeds_tolerance <= tolerances.accuracy:
+        return tolerances.accuracy, ""
+    return seeds_tolerance, f"{SEED_SPREADS} x its seeds' spread"
+
+
+def compare_value(name: str, reference: object, new: object, tolerances: Tolerances,
+                  accuracy: tuple[float, str] | None = None) -> Comparison:
+    """Check one result against its reference value, as its name says (see the module doc).
+
+    ``accuracy``: this result's tolerance and its origin, from ``accuracy_tolerance``
+    (default: ``tolerances.accuracy``).
+    """
     kind = check_kind(name)
+    tolerance, origin = accuracy or (tolerances.accuracy, "")
     if reference is MISSING:
         return Comparison(name, "", new, "", "info: not in the reference")
     if new is MISSING:
@@ -143,8 +178,12 @@ def compare_value(name: str, reference: object, new: object, tolerances: Toleran
     numbers = _is_number(reference) and _is_number(new)
     if kind == "accuracy" and numbers:
         difference = new - reference
-        within = abs(difference) <= tolerances.accuracy * (1 + 1e-9)
-        verdict = "ok" if within else f"FAIL: off by more than {tolerances.accuracy}"
+        within = abs(difference) <= tolerance * (1 + 1e-9)
+        if origin:
+            verdict = f"ok (within {tolerance:.4f}: {origin})" if within else (
+                f"FAIL: off by more than {tolerance:.4f} ({origin})")
+        else:
+            verdict = "ok" if within else f"FAIL: off by more than {tolerance}"
         return Comparison(name, reference, new, f"{difference:+.4f}", verdict, not within)
     if kind == "time" and numbers and reference > 0:
         ratio = new / reference
@@ -162,7 +201,8 @@ def compare_records(new: dict, reference: dict, tolerances: Tolerances) -> list[
     """Every result of either file, in the reference's order, then those only the run has."""
     old, values = reference["results"], new["results"]
     return [
-        compare_value(name, old.get(name, MISSING), values.get(name, MISSING), tolerances)
+        compare_value(name, old.get(name, MISSING), values.get(name, MISSING), tolerances,
+                      accuracy_tolerance(name, old, values, tolerances))
         for name in dict.fromkeys([*old, *values])
     ]
 

@@ -305,6 +305,37 @@ def test_compare_fails_an_accuracy_missing_from_the_run(tmp_path, capsys):
     assert " ".join(row(capsys.readouterr().out, "test_accuracy_dense_512")[2:]) == "FAIL: missing in the run"
 
 
+def test_compare_checks_a_mean_over_seeds_within_three_of_its_spreads(tmp_path, capsys):
+    """04's grid names its means ``*_acc_mean``: they are checked, at the spread their seeds measured."""
+    grid = {"lr__a__val_acc_mean": 0.80, "lr__a__val_acc_std": 0.02,  # 3 x 0.02 = 0.06 > 0.01
+            "lr__b__val_acc_mean": 0.80, "lr__b__val_acc_std": 0.001,  # 3 x 0.001 < 0.01: 0.01
+            "test_accuracy_mean": 0.90, "test_accuracy_std": 0.004}
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "02_dense_network.json").write_text(json.dumps(results_record(results=grid)))
+
+    def run(**moved):
+        new = results_record(results={**grid, **moved})
+        return cli.main(["compare", str(_results_file(tmp_path, new)), "--reference", str(tmp_path / "reference")])
+
+    assert run(**{"lr__a__val_acc_mean": 0.745, "lr__b__val_acc_mean": 0.791, "test_accuracy_mean": 0.889,
+                  "test_accuracy_std": 0.05}) == 0  # the run's own larger spread counts too: 3 x 0.05
+    out = capsys.readouterr().out
+    assert " ".join(row(out, "lr__a__val_acc_mean")[3:]) == "-0.0550 ok (within 0.0600: 3 x its seeds' spread)"
+    assert row(out, "lr__b__val_acc_mean")[3:] == ["-0.0090", "ok"]
+    assert row(out, "test_accuracy_std")[3:] == ["+0.046", "info"]
+    assert run(**{"lr__a__val_acc_mean": 0.735, "lr__b__val_acc_mean": 0.789}) == 1
+    out = capsys.readouterr().out
+    assert " ".join(row(out, "lr__a__val_acc_mean")[4:]) == "FAIL: off by more than 0.0600 (3 x its seeds' spread)"
+    assert " ".join(row(out, "lr__b__val_acc_mean")[4:]) == "FAIL: off by more than 0.01"
+    assert "2 check(s) failed" in out
+
+
+def _results_file(tmp_path, record):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
 @pytest.mark.parametrize("changes, reason", [
     ({"quick_mode": True}, "the run is quick mode but the reference is a full run"),
     ({"training": {"values": {"EPOCHS": 3}}},
