@@ -25,7 +25,8 @@ module             what lives there
 ``budget``         training budgets: the plans a notebook can train, their forecast
                    on this device from timed steps, and ``BUDGET="auto"``'s choice
 ``evaluation``     numbers and tables from trained models: metrics per split and
-                   per class, comparison rows, the most confident mistakes
+                   per class, comparison rows, the most confident mistakes; the
+                   nearest-centroid yardstick (scikit-learn)
 ``plots``          every function that draws: it returns a matplotlib ``Figure``;
                    one module per family (``plots.images``, ``plots.curves``,
                    ``plots.predictions``, ``plots.model_drawings``,
@@ -75,7 +76,7 @@ from .execution import (
     keras_defaults,
     use_execution_settings,
 )
-from .evaluation import comparison_row, evaluate, most_confident_errors, per_class_metrics
+from .evaluation import comparison_row, evaluate, most_confident_errors, nearest_centroid, per_class_metrics
 from .models import (
     course_convnet,
     dense_512,
@@ -168,6 +169,7 @@ __all__ = [
     "load_dataset",
     "load_results",
     "most_confident_errors",
+    "nearest_centroid",
     "naive_28x28",
     "number",
     "optional",

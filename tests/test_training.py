@@ -1,5 +1,7 @@
 """The training call, the metrics tables and the drawings, on tiny hand-made data."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -59,6 +61,20 @@ def test_train_refuses_ambiguous_validation_and_uncompiled_models():
     bare = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)], name="bare")
     with pytest.raises(ValueError, match="compile"):
         helpers.train(bare, x, y, epochs=1)
+
+
+def test_nearest_centroid_labels_images_by_the_closest_class_mean_silently():
+    # two classes of 2x2 images; the corner pixel is 0 in every image (scikit-learn warns of that)
+    images = np.array([[[0, 1], [1, 1]], [[0, 3], [3, 3]], [[0, 9], [9, 9]], [[0, 11], [11, 11]]], dtype=float)
+    labels = np.array([0, 0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = helpers.nearest_centroid(images, labels)
+    np.testing.assert_array_equal(model[-1].centroids_, [[0, 2, 2, 2], [0, 10, 10, 10]])
+    queries = np.array([[[0, 5], [5, 5]], [[0, 7], [7, 7]], [[0, 6], [6, 5]]], dtype=float)
+    # squared distances to the means: 27 vs 75; 75 vs 27; 41 vs 57 (a pixel off by one)
+    np.testing.assert_array_equal(model.predict(queries), [0, 1, 0])
+    assert model.score(queries, np.array([0, 1, 1])) == pytest.approx(2 / 3)
 
 
 def test_per_class_metrics_on_a_hand_made_example():
