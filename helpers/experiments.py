@@ -197,10 +197,12 @@ def compare_variants(summary: pd.DataFrame, a: str, b: str, *, scale: float = 10
 def effect_table(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Which choices mattered most: for each comparison, its best and worst variant, effect against spread.
 
-    ``effect`` is the best mean minus the worst mean, ``spread`` the mean seed-to-seed
-    standard deviation of the comparison's variants, ``ratio`` the effect divided by
-    the spread, and ``verdict`` the :func:`noise_verdict` of best against worst.
-    Sorted by ratio, largest first: the choices to get right come first.
+    ``effect`` is the best mean minus the worst mean, ``noise`` its standard error (how
+    far it would move with other seeds, :func:`difference_noise`), ``spread`` the mean
+    seed-to-seed standard deviation of the comparison's variants (of one run, not of the
+    effect), ``ratio`` the effect divided by the spread, and ``verdict`` the
+    :func:`noise_verdict` of best against worst. Sorted by ratio, largest first: the
+    choices to get right come first.
     """
     rows = []
     for name, summary in summaries.items():
@@ -208,7 +210,7 @@ def effect_table(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         effect, noise = difference_noise(summary, best, worst)
         spread = float(summary["std"].mean())
         rows.append({"comparison": name, "best": best, "worst": worst, "best_mean": float(summary.loc[best, "mean"]),
-                     "effect": effect, "spread": spread,
+                     "effect": effect, "noise": noise, "spread": spread,
                      "ratio": effect / spread if spread > 0 else float("inf"),
                      "verdict": noise_verdict(effect, noise)})
     return pd.DataFrame(rows).sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)

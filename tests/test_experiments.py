@@ -118,6 +118,8 @@ def test_effect_table_ranks_comparisons_by_effect_against_spread():
     effect = np.mean([0.80, 0.82, 0.84]) - np.mean([0.70, 0.70, 0.73])
     spread = (np.std([0.80, 0.82, 0.84], ddof=1) + np.std([0.70, 0.70, 0.73], ddof=1)) / 2
     assert first["effect"] == pytest.approx(0.11) and first["spread"] == pytest.approx(spread)
+    noise = np.sqrt(np.var([0.80, 0.82, 0.84], ddof=1) / 3 + np.var([0.70, 0.70, 0.73], ddof=1) / 3)
+    assert first["noise"] == pytest.approx(noise)
     assert first["ratio"] == pytest.approx(effect / spread) and first["ratio"] == pytest.approx(5.895, abs=1e-3)
     second = table.iloc[1]  # b against 0.79, 0.83, 0.81: effect 0.01, both spreads 0.02
     assert second["effect"] == pytest.approx(0.01) and second["spread"] == pytest.approx(0.02)
@@ -226,6 +228,30 @@ def test_plot_comparison_draws_bars_or_lines_with_error_bars():
                                     group="optimizer", log_x=True, log_y=True)
     ax = lines.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log" and "log scale" in ax.get_xlabel()
+    lines.canvas.draw()
+    # a tick at each learning rate tried, in plain numbers, and no labelled minor ticks between them
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1"]
+    assert not [t.get_text() for t in ax.get_xticklabels(minor=True) if t.get_text()]
+    # the y axis spans less than a decade (0.69 to 0.84): its labels are plain numbers, not 7×10⁻¹
+    low, high = ax.get_ylim()
+    labels = [t.get_text() for t in [*ax.get_yticklabels(), *ax.get_yticklabels(minor=True)]
+              if t.get_text() and low <= t.get_position()[1] <= high]
+    assert labels and all(0.6 < float(label) < 0.9 for label in labels), labels  # float() fails on 7×10⁻¹
+
+
+def test_plot_comparison_starts_its_bars_below_the_lowest_error_bar_and_says_so():
+    summary = helpers.summarize_grid(runs_table())  # means 0.82 and 0.71, std 0.02 and 0.0173
+    ax = helpers.plot_comparison(summary, title="auto").axes[0]
+    # lowest error bar 0.6927, highest 0.84: 0.6927 - 0.1 * 0.1473 = 0.678, down to a multiple of 0.05
+    assert ax.get_ylim()[0] == pytest.approx(0.65) and ax.get_ylabel() == "validation accuracy (axis starts at 0.65)"
+    ax = helpers.plot_comparison(summary, title="from zero", bottom=None).axes[0]
+    assert ax.get_ylim()[0] == 0 and ax.get_ylabel() == "validation accuracy"
+    near_chance = summary.assign(mean=[0.82, 0.12])  # a variant that did not learn: bars from 0
+    assert helpers.plot_comparison(near_chance, title="chance").axes[0].get_ylim()[0] == 0
+    long_names = summary.rename(index={"a": "bn_0.9_batch512", "b": "bn_0.99_batch512"})
+    ax = helpers.plot_comparison(long_names, title="long").axes[0]
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {30.0}  # slanted: they would collide
+    assert {t.get_rotation() for t in helpers.plot_comparison(summary, title="short").axes[0].get_xticklabels()} == {0.0}
 
 
 def test_plot_grid_curves_shows_one_line_per_variant():
@@ -239,3 +265,5 @@ def test_plot_grid_curves_shows_one_line_per_variant():
         assert line.get_xdata().tolist() == [1, 2]
         assert np.allclose(line.get_ydata(), np.mean(seeds, axis=0))
     assert fig.axes[0].get_yscale() == "log" and fig.axes[0].get_ylabel() == "loss (log scale)"
+    fig.canvas.draw()
+    assert all(float(t.get_text()).is_integer() for t in fig.axes[0].get_xticklabels() if t.get_text())  # epochs

@@ -8,11 +8,13 @@ The numbers come from ``helpers.experiments`` (:func:`helpers.summarize_grid`,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 
 def plot_mean_and_spread(table, *, value: str, group: str, bars: str, ylabel: str,
@@ -54,22 +56,26 @@ def plot_comparison(
     group: str | None = None,
     log_x: bool = False,
     log_y: bool = False,
-    bottom: float | None = None,
+    bottom: float | Literal["auto"] | None = "auto",
 ) -> Figure:
     """A summary of :func:`helpers.summarize_grid` drawn with error bars of one standard deviation over seeds.
 
     Without ``x``: one bar per variant. With ``x`` (a numeric knob column such as
     ``learning_rate``): the mean against that knob, one line per value of ``group``
-    if given (e.g. the optimizer); ``log_x`` for knobs spanning orders of magnitude
-    (``log_y`` for values that do, such as gradient norms).
-    Where ``bottom`` is given the value axis starts there, and the axis label says so.
+    if given (e.g. the optimizer), with a tick at every value of the knob; ``log_x``
+    for knobs spanning orders of magnitude (``log_y`` for values that do, such as
+    gradient norms). The value axis starts at ``bottom``, and the axis label says where
+    unless it is 0: ``"auto"`` (the default) starts it just below the lowest error bar,
+    at a multiple of 0.05, so that differences of a point or two can be seen; ``None``
+    at 0 (on a log axis: where matplotlib puts it).
     """
     fig, ax = plt.subplots(figsize=(7.5 if x else max(5.0, 0.75 * len(summary) + 1.5), 3.4))
     if x is None:
         positions = np.arange(len(summary))
         ax.bar(positions, summary["mean"], yerr=summary["std"], capsize=4, color="tab:blue", alpha=0.8)
-        ax.set_xticks(positions, [str(v) for v in summary.index], rotation=30 if len(summary) > 5 else 0,
-                      ha="right" if len(summary) > 5 else "center")
+        labels = [str(v) for v in summary.index]
+        crowded = len(labels) > 5 or max(map(len, labels), default=0) > 9  # wider than a bar's 0.75 inch
+        ax.set_xticks(positions, labels, rotation=30 if crowded else 0, ha="right" if crowded else "center")
     else:
         groups = summary.groupby(group, sort=False) if group else [(None, summary)]
         for name, part in groups:
@@ -79,19 +85,55 @@ def plot_comparison(
         ax.set_xlabel(x + (" (log scale)" if log_x else ""))
         if log_x:
             ax.set_xscale("log")
+        knob_values = sorted(set(summary[x]))
+        if len(knob_values) <= 12:  # a tick at every value tried (16, 32, ... 512), none between
+            ax.set_xticks(knob_values, [f"{v:g}" for v in knob_values])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         if group:
             ax.legend(fontsize=8, ncol=2)
     if log_y:
         ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
         ylabel += " (log scale)"
-    if bottom is not None:
-        ax.set_ylim(bottom=bottom)
-        ylabel += f" (axis starts at {bottom})"
+    if log_y:  # a log axis cannot start at 0: matplotlib places it unless told
+        start = None if bottom in ("auto", None) else float(bottom)
+    else:
+        start = _axis_start(summary, bottom)
+    if start is not None:
+        ax.set_ylim(bottom=start)
+        if start != 0:
+            ylabel += f" (axis starts at {start:g})"
     ax.set_ylabel(ylabel)
     ax.set_title(title + "\nmean over seeds, error bars: one standard deviation", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _axis_start(summary, bottom: float | Literal["auto"] | None) -> float:
+    """Where the value axis of :func:`plot_comparison` starts: ``bottom``, 0, or for "auto"
+    a multiple of 0.05 a little below the lowest error bar (0 when that is 0.05 or less)."""
+    if bottom is None:
+        return 0.0
+    if bottom != "auto":
+        return float(bottom)
+    low = float((summary["mean"] - summary["std"].fillna(0)).min())
+    high = float((summary["mean"] + summary["std"].fillna(0)).max())
+    start = np.floor((low - 0.1 * (high - low)) / 0.05) * 0.05
+    return round(float(start), 2) if start > 0.05 else 0.0
+
+
+def _plain_log_labels(axis: Axis) -> None:
+    """Label a log axis with plain numbers (0.01, 3, 200), not powers of ten (3×10⁰); its minor
+    ticks (2, 3, ... 9 times a power of ten) only where the axis spans less than two decades,
+    where there would otherwise be one label or none."""
+
+    def minor(value: float, _position: int) -> str:
+        low, high = sorted(axis.get_view_interval())
+        return f"{value:g}" if low > 0 and high / low < 100 else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def plot_grid_curves(grid, variants: Sequence[str], *, metric: str = "loss", title: str = "",
@@ -112,9 +154,11 @@ def plot_grid_curves(grid, variants: Sequence[str], *, metric: str = "loss", tit
         ax.plot(epochs, mean, "o-", markersize=3, label=f"{name} ({len(values)} seeds)")
         ax.fill_between(epochs, mean - std, mean + std, alpha=0.2)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
     ax.set_ylabel(metric + (" (log scale)" if log_y else ""))
     if log_y:
         ax.set_yscale("log")
+        _plain_log_labels(ax.yaxis)
     ax.set_title(title + "\nmean over seeds, band: one standard deviation", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
