@@ -72,6 +72,7 @@ from .environment import (
 from .execution import (
     ExecutionSettings,
     batch_normalization,
+    check_output_precision,
     execution_settings,
     keras_defaults,
     use_execution_settings,
@@ -155,6 +156,7 @@ __all__ = [
     "environment_info",
     "epoch_timer",
     "evaluate",
+    "check_output_precision",
     "execution_settings",
     "ExecutionSettings",
     "fashion_convnet",

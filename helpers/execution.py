@@ -10,8 +10,11 @@ options that make them fast here, decided once per process by rules that
 - ``jit_compile=False`` on TensorFlow: Keras turns XLA off anyway (with a warning)
   whenever TensorFlow's op determinism is on, which :func:`helpers.set_seed` turns on
   for bit-identical reruns.
-- float32 everywhere: mixed precision is not chosen automatically (see
-  :func:`execution_settings`).
+- ``mixed_bfloat16`` on a CPU that computes bfloat16 itself (AVX512_BF16 or
+  AMX-BF16): the layers compute in bfloat16 and keep their weights in float32; each
+  network's output layer is written ``dtype="float32"``, so the softmax and the loss
+  stay in float32. float32 everywhere else (TensorFlow emulates bfloat16 on other
+  CPUs, many times slower).
 - BatchNormalization through TensorFlow's fused kernel (:class:`FusedBatchNormalization`)
   on TensorFlow's CPU, where Keras 3's own layer (not fused on that backend) measured
   slower, and much slower together with ``steps_per_execution``.
@@ -62,8 +65,9 @@ class ExecutionSettings:
     def summary(self) -> str:
         """One line: what was chosen and why."""
         norm = "TensorFlow's fused kernel" if self.fused_batch_norm else "Keras's layer"
+        precision = self.precision if self.precision == "float32" else f"{self.precision} (output layers in float32)"
         return (f"Execution: steps_per_execution={self.steps_per_execution}, jit_compile={self.jit_compile!r}, "
-                f"{self.precision}, BatchNormalization through {norm} ({self.reason})")
+                f"{precision}, BatchNormalization through {norm} ({self.reason})")
 
     def record(self) -> dict[str, object]:
         """What a results file keeps of the settings."""
@@ -93,11 +97,14 @@ def execution_settings() -> ExecutionSettings:
       measured. (16 steps per execution with *Keras's*
       BatchNormalization measured up to 1.7x slower than Keras's defaults on a
       BatchNormalization-heavy network, so the two go together.)
+    - Precision on TensorFlow's CPU: ``mixed_bfloat16`` where the CPU computes bfloat16
+      natively (AVX512_BF16 or AMX-BF16, read from the CPU's flags, never guessed):
+      on an AMD EPYC with AVX512_BF16 it made the keras.io convnet 2.0x, 05's course
+      network 1.4x (width 16) and 1.7x (width 32) and notebook 03's course convnet
+      1.08x faster than float32 with the other settings the same
+      (``docs/bench-amd-epyc-avx512bf16-2026-12-07.json``). float32 on every other
+      CPU, where TensorFlow emulates bfloat16, many times slower.
     - A GPU, and the JAX and PyTorch backends: Keras's defaults, until measured.
-    - Precision stays float32. bfloat16 was faster only on CPUs with native bfloat16
-      (AVX512_BF16, AMX), where it would also need every output layer in float32;
-      on CPUs without it TensorFlow emulates it, many times slower. A notebook that
-      teaches mixed precision (06) sets it itself.
     """
     if wants_keras_defaults():
         return keras_defaults(f"{KERAS_DEFAULTS_VARIABLE}=1 asks for Keras's defaults")
@@ -109,9 +116,13 @@ def execution_settings() -> ExecutionSettings:
         return keras_defaults(f"the {backend} backend: Keras's defaults (./course bench has not measured it)")
     if gpu_names():
         return keras_defaults("TensorFlow on a GPU: Keras's defaults (./course bench has not measured a GPU yet)")
+    if native_bfloat16():
+        return ExecutionSettings(FAST_STEPS_PER_EXECUTION, False, "mixed_bfloat16", True,
+                                 "TensorFlow on a CPU with native bfloat16: fewer calls per step, no XLA, "
+                                 "fused BatchNormalization, bfloat16 arithmetic, as ./course bench measured")
     return ExecutionSettings(FAST_STEPS_PER_EXECUTION, False, "float32", True,
-                             "TensorFlow on the CPU: fewer calls per step, no XLA, fused BatchNormalization, "
-                             "as ./course bench measured")
+                             "TensorFlow on a CPU without native bfloat16: fewer calls per step, no XLA, "
+                             "fused BatchNormalization, as ./course bench measured")
 
 
 def cpu_flags() -> set[str]:
@@ -132,12 +143,41 @@ def native_bfloat16() -> bool:
 def use_execution_settings() -> ExecutionSettings:
     """Print the one line saying what this process trains with, and return the settings.
 
-    A notebook's setup cell calls it; ``model.compile(..., **execution.compile_options)``
-    and :func:`batch_normalization` then use what it chose.
+    A notebook's setup cell calls it. It sets Keras's global dtype policy to the
+    chosen precision (every layer built afterwards follows it, except those given
+    their own ``dtype``, such as the output layers written ``dtype="float32"``);
+    ``model.compile(..., **execution.compile_options)`` and :func:`batch_normalization`
+    then use the rest of what it chose.
     """
     settings = execution_settings()
+    from .environment import _import_keras
+
+    _import_keras().mixed_precision.set_global_policy(settings.precision)
     print(settings.summary())
     return settings
+
+
+def check_output_precision(model) -> None:
+    """Raise ``ValueError`` if ``model`` computes its outputs below float32.
+
+    Under a mixed policy every layer computes in 16 bits unless it is given
+    ``dtype="float32"``; a softmax in bfloat16 rounds every probability from
+    1 - 2**-9 = 0.99805 up to exactly 1 (bfloat16 keeps 8 bits of significand), so
+    the loss of those images and its gradient vanish. :func:`helpers.train` and
+    :func:`helpers.train_grid` check every model before fitting it.
+    """
+    try:
+        dtypes = [str(output.dtype) for output in model.outputs]
+    except (AttributeError, ValueError):  # a Sequential model without an Input is built by fit: read its last layer
+        dtypes = [model.layers[-1].compute_dtype] if model.layers else []
+    low = [dtype for dtype in dtypes if dtype not in ("float32", "float64")]
+    if low:
+        name = model.layers[-1].name if model.layers else model.name
+        raise ValueError(
+            f"model {model.name!r} computes its output in {low[0]} under the {model.dtype_policy.name} "
+            f"policy: give its output layer ({name!r}) dtype=\"float32\" (for example "
+            f"keras.layers.Dense(10, activation=\"softmax\", dtype=\"float32\")), so that the softmax and the "
+            f"loss keep full precision")
 
 
 def batch_normalization(fused: bool | None = None, **options) -> object:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .environment import set_seed
+from .execution import check_output_precision
 from .training import epoch_timer, no_retracing_warnings
 
 # ------------------------------------------------------------ training configurations over seeds
@@ -104,6 +105,7 @@ def train_grid(
         for seed in seeds:
             set_seed(seed)
             model = build(**build_knobs)
+            check_output_precision(model)
             timer = epoch_timer()
             callbacks = [timer] if seconds is None else [timer, time_limit(seconds)]
             start = time.perf_counter()

@@ -42,7 +42,7 @@ def dense_textbook(num_classes: int = 10):
         [
             keras.Input(shape=FLAT_SHAPE, name="pixels"),
             layers.Dense(10, activation="sigmoid", name="hidden"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32", name="output"),
         ],
         name="dense_textbook",
     )
@@ -62,7 +62,7 @@ def dense_512(num_classes: int = 10):
         [
             keras.Input(shape=FLAT_SHAPE, name="pixels"),
             layers.Dense(512, activation="relu", name="hidden"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32", name="output"),
         ],
         name="dense_512",
     )
@@ -88,7 +88,7 @@ def keras_io_convnet(num_classes: int = 10):
             layers.MaxPooling2D(2, name="pool2"),
             layers.Flatten(name="flatten"),
             layers.Dropout(0.5, name="dropout"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32", name="output"),
         ],
         name="keras_io_convnet",
     )
@@ -118,7 +118,7 @@ def report_final(num_classes: int = 10):
             layers.Dense(128, activation="relu", name="dense128"),
             layers.Dense(50, activation="relu", name="dense50"),
             layers.Dropout(0.5, name="dropout2"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32", name="output"),
         ],
         name="report_final",
     )
@@ -158,7 +158,7 @@ def course_convnet(num_classes: int = 10):
             batch_normalization(momentum=0.9, name="dense128_bn"),
             layers.Activation("relu", name="dense128_relu"),
             layers.Dropout(0.3, name="dropout2"),
-            layers.Dense(num_classes, activation="softmax", name="output"),
+            layers.Dense(num_classes, activation="softmax", dtype="float32", name="output"),
         ],
         name="course_convnet",
     )
@@ -192,7 +192,7 @@ def fashion_convnet(width: int = 16, num_classes: int = 10, fused_batch_norm: bo
         layers.Dense(8 * width, use_bias=False), batch_normalization(fused_batch_norm, momentum=0.9),
         layers.Activation("relu"),
         layers.Dropout(0.3),
-        layers.Dense(num_classes, activation="softmax"),
+        layers.Dense(num_classes, activation="softmax", dtype="float32"),
     ], name=f"course_net_w{width}")
 
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .execution import check_output_precision
+
 
 def _epoch_timer_class():
     import keras
@@ -103,6 +105,7 @@ def train(
         raise ValueError("give validation_split or validation_data, not both")
     if not getattr(model, "compiled", False):
         raise ValueError(f"compile model {model.name!r} before training it")
+    check_output_precision(model)
     timer = epoch_timer()
     start = time.perf_counter()
     arrays = y is not None

@@ -110,21 +110,70 @@ def test_keras_defaults_switch(monkeypatch, capsys):
 
 
 @tensorflow_only
-def test_tensorflow_on_the_cpu_gets_the_measured_settings(monkeypatch):
+@pytest.mark.parametrize(("flags", "precision"), [({"avx2", "fma"}, "float32"),
+                                                  ({"avx2", "avx512f", "avx512_bf16"}, "mixed_bfloat16"),
+                                                  ({"avx2", "amx_bf16", "amx_tile"}, "mixed_bfloat16")])
+def test_tensorflow_on_the_cpu_gets_the_measured_settings(monkeypatch, flags, precision):
     monkeypatch.setattr(helpers.environment, "gpu_names", lambda: [])
+    monkeypatch.setattr(execution, "cpu_flags", lambda: flags)
     monkeypatch.delenv(execution.KERAS_DEFAULTS_VARIABLE, raising=False)
     execution.execution_settings.cache_clear()
     try:
         settings = execution.execution_settings()
         assert settings.compile_options == {"steps_per_execution": 16, "jit_compile": False}
-        assert settings.precision == "float32" and settings.fused_batch_norm
+        assert settings.precision == precision and settings.fused_batch_norm
         assert type(execution.batch_normalization(momentum=0.9)) is execution.FusedBatchNormalization
         assert settings.record()["steps_per_execution"] == 16
+        assert ("(output layers in float32)" in settings.summary()) == (precision != "float32")
     finally:
         execution.execution_settings.cache_clear()
 
 
-def test_seeded_training_with_the_course_settings_repeats_bit_for_bit():
+@pytest.fixture
+def mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_under_mixed_precision_a_model_needs_its_output_in_float32(mixed_bfloat16):
+    def model(**output_options):
+        return keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="relu"),
+                                 keras.layers.Dense(3, activation="softmax", name="probabilities", **output_options)])
+
+    low = model()
+    assert low.layers[0].compute_dtype == "bfloat16"
+    with pytest.raises(ValueError, match="'probabilities'.*dtype=\"float32\""):
+        execution.check_output_precision(low)
+    low.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match="bfloat16"):  # helpers.train refuses it before any training
+        helpers.train(low, np.zeros((4, 4), "float32"), np.zeros(4, int), epochs=1, verbose=0)
+    execution.check_output_precision(model(dtype="float32"))  # no error
+    for build in (helpers.dense_textbook, helpers.dense_512, helpers.keras_io_convnet, helpers.report_final,
+                  helpers.course_convnet, helpers.fashion_convnet):
+        built = build()
+        execution.check_output_precision(built)
+        assert built.layers[0].compute_dtype == "bfloat16"  # the rest follows the policy
+
+
+@tensorflow_only
+def test_fused_batch_norm_under_mixed_bfloat16_matches_keras_within_bfloat16_rounding(mixed_bfloat16):
+    x = np.random.default_rng(7).normal(3.0, 2.0, (16, 7, 7, 5)).astype("float32")
+    fused = execution.FusedBatchNormalization(momentum=0.9)
+    plain = keras.layers.BatchNormalization(momentum=0.9)
+    for training in (True, False):
+        fused_out, plain_out = (np.asarray(layer(x, training=training), "float32") for layer in (fused, plain))
+        assert fused.compute_dtype == "bfloat16" and fused_out.dtype == np.float32
+        np.testing.assert_allclose(fused_out, plain_out, rtol=0.02, atol=0.02)  # bfloat16 keeps about 3 digits
+    np.testing.assert_allclose(np.asarray(fused.moving_mean), np.asarray(plain.moving_mean), rtol=0.01)
+    np.testing.assert_allclose(np.asarray(fused.moving_variance), np.asarray(plain.moving_variance), rtol=0.02)
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_seeded_training_with_the_course_settings_repeats_bit_for_bit(precision):
+    if precision != "float32" and not (keras.backend.backend() == "tensorflow" and execution.native_bfloat16()):
+        pytest.skip("the course chooses bfloat16 only on TensorFlow with a CPU that computes it natively")
+    keras.mixed_precision.set_global_policy(precision)
     rng = np.random.default_rng(5)
     x = rng.random((300, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 300)
@@ -136,6 +185,7 @@ def test_seeded_training_with_the_course_settings_repeats_bit_for_bit():
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", **options)
         model.fit(x, y, epochs=2, batch_size=32, verbose=0)  # 10 steps: one execution of 16 and a short one
         weights.append(model.get_weights())
+    keras.mixed_precision.set_global_policy("float32")
     for first, second in zip(*weights):
         np.testing.assert_array_equal(first, second)
 

@@ -229,3 +229,20 @@ def test_every_training_uses_the_execution_settings(path):
     for cell in code:
         assert "layers.BatchNormalization(" not in cell.source.replace("L.BatchNormalization(", "layers.BatchNormalization("), \
             "build BatchNormalization with helpers.batch_normalization"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_softmax_output_computes_in_float32(path):
+    """Under mixed_bfloat16 (chosen where the CPU computes it natively) a softmax must stay in float32.
+
+    helpers.train refuses such a model at run time, but only on a CPU that chooses bfloat16;
+    this check holds on every machine.
+    """
+    for cell in code_cells(path):
+        for call in ast.walk(parse(cell.source)):
+            if not (isinstance(call, ast.Call) and ast.unparse(call.func).split(".")[-1] == "Dense"):
+                continue
+            options = {keyword.arg: keyword.value for keyword in call.keywords}
+            if "softmax" in ast.unparse(options.get("activation", ast.Constant(None))):
+                assert ast.unparse(options.get("dtype", ast.Constant(None))) == "'float32'", \
+                    f"{path.name}: give {ast.unparse(call)[:70]}... dtype=\"float32\""
