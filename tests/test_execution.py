@@ -173,19 +173,21 @@ def test_fused_batch_norm_under_mixed_bfloat16_matches_keras_within_bfloat16_rou
 def test_seeded_training_with_the_course_settings_repeats_bit_for_bit(precision):
     if precision != "float32" and not (keras.backend.backend() == "tensorflow" and execution.native_bfloat16()):
         pytest.skip("the course chooses bfloat16 only on TensorFlow with a CPU that computes it natively")
-    keras.mixed_precision.set_global_policy(precision)
     rng = np.random.default_rng(5)
     x = rng.random((300, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 300)
     options = execution.execution_settings().compile_options
     weights = []
-    for _ in range(2):
-        helpers.set_seed(11)
-        model = helpers.course_convnet()
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", **options)
-        model.fit(x, y, epochs=2, batch_size=32, verbose=0)  # 10 steps: one execution of 16 and a short one
-        weights.append(model.get_weights())
-    keras.mixed_precision.set_global_policy("float32")
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        for _ in range(2):
+            helpers.set_seed(11)
+            model = helpers.course_convnet()
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", **options)
+            model.fit(x, y, epochs=2, batch_size=32, verbose=0)  # 10 steps: one execution of 16 and a short one
+            weights.append(model.get_weights())
+    finally:  # later tests build under Keras's default policy
+        keras.mixed_precision.set_global_policy("float32")
     for first, second in zip(*weights):
         np.testing.assert_array_equal(first, second)
 
