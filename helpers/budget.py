@@ -1,8 +1,8 @@
 """Training budgets: how long a notebook trains, forecast on this device before it starts.
 
-A training notebook can run several *plans*: its sources' full settings, a CPU budget
-that fits a lesson on a 2-core laptop, and (for :func:`planned_budget`) the plans in
-between, each one step closer to the full settings. Before any training the notebook
+A training notebook can run several *plans*: its full settings (the sources' own where it
+reproduces them), a CPU budget that fits a lesson on a 2-core laptop, and (for
+:func:`planned_budget`) the plans in between, each one step closer to the full settings. Before any training the notebook
 times a few steps of every distinct model it trains (:func:`measure_costs`), forecasts
 every plan from its list of :class:`Runs`, and ``BUDGET="auto"`` picks the most faithful
 plan whose forecast fits the notebook's ``MAX_MINUTES``. The results file records the
@@ -320,7 +320,7 @@ def planned_budget(
     if not steps:  # the CPU budget is the full settings
         plans["full"] = dict(cpu)
     full = plans["full"]
-    labels = {"cpu": "the CPU budget", "full": "the sources' full settings"}
+    labels = {"cpu": "the CPU budget", "full": "the full settings"}
     labels.update({f"cpu+{i + 1}": f"the CPU budget + steps 1-{i + 1}" for i in range(len(steps) - 1)})
 
     spent = round(spent_seconds) if spent_seconds is not None else 0

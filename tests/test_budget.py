@@ -108,7 +108,7 @@ def test_explicit_lengths_win_in_every_plan_and_in_quick_mode(not_quick, monkeyp
     quick = planned("full", given={"EPOCHS": 3})
     # quick mode keeps the plan's structure (3 seeds) and caps the lengths it names
     assert quick.name == "quick" and quick.values == {"IMAGES": 100, "EPOCHS": 3, "SEEDS": 3}
-    assert quick.origins == {"IMAGES": "quick mode", "EPOCHS": "given explicitly", "SEEDS": "the sources' full settings"}
+    assert quick.origins == {"IMAGES": "quick mode", "EPOCHS": "given explicitly", "SEEDS": "the full settings"}
     assert "with the plan of full" in quick.reason
     capped = helpers.planned_budget("cpu", 10, cpu=dict(SEEDS=1, EPOCHS=5), steps=[("more", dict(SEEDS=5))],
                                     quick=dict(SEEDS=2, EPOCHS=1), given=dict(SEEDS=None, EPOCHS=None),
