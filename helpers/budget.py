@@ -2,8 +2,8 @@
 
 A training notebook can run several *plans*: its full settings (the sources' own where it
 reproduces them), a CPU budget that fits a lesson on a 2-core laptop, and (for
-:func:`planned_budget`) the plans in between, each one step closer to the full settings. Before any training the notebook
-times a few steps of every distinct model it trains (:func:`measure_costs`), forecasts
+:func:`planned_budget`) the plans in between, each one step closer to the full settings.
+Before any training the notebook times a few steps of every distinct model it trains (:func:`measure_costs`), forecasts
 every plan from its list of :class:`Runs`, and ``BUDGET="auto"`` picks the most faithful
 plan whose forecast fits the notebook's ``MAX_MINUTES``. The results file records the
 forecast next to the seconds the run then took.
