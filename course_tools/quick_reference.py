@@ -13,9 +13,9 @@ values of ``SEED``. ``reference/quick/<notebook>.json`` keeps, per Keras backend
                 seeds, and its tolerance: the largest of 3 standard deviations
                 over all the seeds, 1.5 times the largest distance of another
                 seed from the default, and ``MIN_TOLERANCE``; an accuracy that
-                no other seed moved (the nearest-centroid baselines: no training)
-                gets ``UNMEASURED_TOLERANCE``, as its noise on another machine
-                was not measured. A trained model's accuracy must move with
+                no other seed moved (the nearest-centroid baselines, 04's all-zero
+                initialization) gets ``UNMEASURED_TOLERANCE``, as its noise on
+                another machine was not measured. Any other accuracy must move with
                 ``SEED`` in quick mode (06's augmentation runs once used their own
                 fixed seeds there: 0.05 held on one machine, and CI's Colab
                 runtime on another CPU scored 0.15 higher)

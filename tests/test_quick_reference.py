@@ -106,19 +106,19 @@ def test_every_notebook_has_a_quick_reference_for_both_backends(notebook):
             f"{notebook}: no accuracy quiet enough in quick mode to check one by one"
 
 
-UNTRAINED = ("nearest",  # the nearest-centroid and nearest-class-mean baselines: no training, no randomness
+SEED_FREE = ("nearest",  # the nearest-centroid and nearest-class-mean baselines: no training, no randomness
              "zeros")  # 04's all-zero initialization: every seed trains the same symmetric network
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
-def test_only_untrained_results_ignore_the_seed(notebook):
+def test_only_seed_free_results_ignore_the_seed(notebook):
     # A trained model's quick accuracy that SEED does not move gets a tolerance nobody measured (0.05):
     # 06's augmentation runs once kept their own seeds in quick mode, and CI's Colab runtime on another
     # CPU scored 0.15 above the reference there. Its noise must be measured with SEED.
     for backend, entry in load_reference(notebook).items():
         fixed = [name for name, item in entry["results"].items()
                  if all(value == item["value"] for value in item["other_seeds"])]
-        assert all(any(word in name for word in UNTRAINED) for name in fixed), \
+        assert all(any(word in name for word in SEED_FREE) for name in fixed), \
             f"{notebook} ({backend}): {fixed} did not move with SEED in quick mode: seed them from SEED"
 
 
