@@ -120,7 +120,7 @@ from .plots.curves import plot_histories, plot_tensorboard_scalars  # notebook 0
 from .plots.comparisons import plot_mean_and_spread  # notebook 06
 from .tensorboard import read_tensorboard_log, tensorboard_ui_problem  # notebook 06
 from .experiments import compare_variants, difference_noise, effect_table, gradient_norms  # notebook 04
-from .experiments import grid_results, noise_verdict, summarize_grid  # notebook 04
+from .experiments import grid_results, noise_verdict, seeds_won, summarize_grid  # notebook 04
 from .plots.comparisons import plot_comparison, plot_grid_curves  # notebook 04
 from .experiments import FIT_KNOBS, GridRuns, early_stopping_epochs, time_limit, train_grid  # notebook 04
 from .budget import MAX_MINUTES_RANGE, Runs, StepCost, forecast_seconds, measure_costs, planned_budget  # notebook 04
@@ -232,6 +232,7 @@ __all__ = [
     "plot_grid_curves",
     "planned_budget",
     "Runs",
+    "seeds_won",
     "StepCost",
     "summarize_grid",
     "time_limit",

@@ -146,8 +146,9 @@ def summarize_grid(runs: pd.DataFrame, metric: str = "val_accuracy") -> pd.DataF
     ``runs`` is :attr:`helpers.GridRuns.runs` (one row per variant and seed). Returns one
     row per variant, in the order of ``runs``, indexed by variant: the variant's knobs,
     ``seeds``, ``mean``, ``std`` (the sample standard deviation over seeds: the spread;
-    0 with a single seed, where no spread can be measured), ``min``, ``max`` and
-    ``seconds`` (mean wall time per run).
+    0 with a single seed, where no spread can be measured), ``min``, ``max``,
+    ``seconds`` (mean wall time per run) and ``per_seed`` (``{seed: metric}``, for
+    paired comparisons such as :func:`seeds_won` on any subset of the rows).
     """
     order = list(dict.fromkeys(runs["variant"]))
     fixed = {"comparison", "variant", "seed", "epochs", "seconds", "seconds_per_epoch",
@@ -157,6 +158,7 @@ def summarize_grid(runs: pd.DataFrame, metric: str = "val_accuracy") -> pd.DataF
     table = grouped[metric].agg(seeds="count", mean="mean", std="std", min="min", max="max")
     table["std"] = table["std"].fillna(0.0)
     table["seconds"] = grouped["seconds"].mean()
+    table["per_seed"] = pd.Series({variant: dict(zip(group["seed"], group[metric])) for variant, group in grouped})
     if knobs:
         table = grouped[knobs].first().join(table)
     return table.loc[order]
@@ -185,6 +187,21 @@ def noise_verdict(difference: float, noise: float) -> str:
     return "larger than the noise" if abs(difference) > 2 * noise else "within the noise"
 
 
+def seeds_won(summary: pd.DataFrame, variant: str) -> tuple[int, int]:
+    """In how many seeds ``variant`` scored highest of the rows of ``summary``, and out of how many.
+
+    Paired by seed: only the seeds that every row of ``summary`` trained count (all
+    of them, when the variants share their seeds), and a tie for the highest counts as
+    a win. A mean's winner that wins 5 seeds of 5 is the winner whatever the seed; one
+    that wins 2 of 5 won on average, not run by run.
+    """
+    per_seed = list(summary["per_seed"])
+    shared = sorted(set.intersection(*(set(scores) for scores in per_seed)))
+    mine = summary.loc[variant, "per_seed"]
+    won = sum(mine[seed] >= max(scores[seed] for scores in per_seed) for seed in shared)
+    return int(won), len(shared)
+
+
 def compare_variants(summary: pd.DataFrame, a: str, b: str, *, scale: float = 100.0, unit: str = "points") -> str:
     """One sentence comparing two variants of a summary: difference, noise and verdict.
 
@@ -203,18 +220,21 @@ def effect_table(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     far it would move with other seeds, :func:`difference_noise`), ``spread`` the mean
     seed-to-seed standard deviation of the comparison's variants (of one run, not of the
     effect), ``ratio`` the effect divided by the spread, and ``verdict`` the
-    :func:`noise_verdict` of best against worst. Sorted by ratio, largest first: the
-    choices to get right come first.
+    :func:`noise_verdict` of best against worst, ``won`` of ``seeds``: in how many of
+    the shared seeds the best variant also scored highest (:func:`seeds_won`; where
+    it won fewer than all, the winner depends on the seed). Sorted by ratio, largest
+    first: the choices to get right come first.
     """
     rows = []
     for name, summary in summaries.items():
         best, worst = summary["mean"].idxmax(), summary["mean"].idxmin()
         effect, noise = difference_noise(summary, best, worst)
         spread = float(summary["std"].mean())
+        won, seeds = seeds_won(summary, best)
         rows.append({"comparison": name, "best": best, "worst": worst, "best_mean": float(summary.loc[best, "mean"]),
                      "effect": effect, "noise": noise, "spread": spread,
                      "ratio": effect / spread if spread > 0 else float("inf"),
-                     "verdict": noise_verdict(effect, noise)})
+                     "verdict": noise_verdict(effect, noise), "won": won, "seeds": seeds})
     return pd.DataFrame(rows).sort_values("ratio", ascending=False, kind="stable").reset_index(drop=True)
 
 

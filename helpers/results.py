@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from numbers import Integral, Real
 from pathlib import Path
@@ -72,6 +72,7 @@ def save_results(
     results_dir: str | os.PathLike[str],
     parameters: Mapping[str, object],
     budget=None,
+    show: Sequence[str] | None = None,
 ) -> Path:
     """Write the results of one notebook run to ``<results_dir>/<notebook>.json``.
 
@@ -81,6 +82,10 @@ def save_results(
     (:func:`helpers.execution_settings`) and, given the notebook's
     :class:`~helpers.budget.TrainingBudget`, the training lengths it resolved.
     ``results_dir`` goes through :func:`results_folder`. Returns the path written.
+
+    It prints every result, or with ``show`` (prefixes of result names) only those
+    whose names start with one of them, and how many more the file holds: a notebook
+    that saves hundreds of numbers ends on its summary, not on a wall of them.
     """
     environment = environment_info()
     record = {
@@ -103,11 +108,16 @@ def save_results(
     record["execution"] = execution_settings().record()
     path = write_atomically(results_folder(results_dir) / f"{notebook}.json",
                             json.dumps(record, indent=2) + "\n")
-    width = max(map(len, record["results"]), default=0)
+    prefixes = (show,) if isinstance(show, str) else tuple(show or ())
+    printed = {name: value for name, value in record["results"].items()
+               if show is None or name.startswith(prefixes)}
+    width = max(map(len, printed), default=0)
     print(f"Saved {len(record['results'])} results to {path}")
-    for name, value in record["results"].items():
+    for name, value in printed.items():
         shown = f"{value:.4f}" if isinstance(value, float) else value
         print(f"  {name:<{width}}  {shown}")
+    if len(printed) < len(record["results"]):
+        print(f"  ... and {len(record['results']) - len(printed)} more in the file (helpers.load_results(path))")
     return path
 
 

@@ -173,6 +173,21 @@ def test_save_results_writes_flat_json_atomically(tmp_path, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == ["99_example.json"]  # no temp file left
 
 
+def test_save_results_prints_only_what_show_names_and_counts_the_rest(tmp_path, capsys):
+    results = {"final__a": 0.5, "final__b": 0.25, "sweep__x": 0.125, "notebook_seconds": 12.0}
+    path = helpers.save_results("99_example", results, results_dir=tmp_path, parameters={},
+                                show=["final__", "notebook_"])
+    printed = capsys.readouterr().out
+    assert "final__a" in printed and "final__b" in printed and "notebook_seconds" in printed
+    assert "sweep__x" not in printed and "and 1 more in the file" in printed
+    assert helpers.load_results(path)["results"] == results  # everything is saved
+    helpers.save_results("99_example", results, results_dir=tmp_path, parameters={}, show="final__a")
+    printed = capsys.readouterr().out
+    assert "final__a" in printed and "final__b" not in printed and "and 3 more" in printed  # a string is one prefix
+    helpers.save_results("99_example", results, results_dir=tmp_path, parameters={})
+    assert "sweep__x" in capsys.readouterr().out  # without show, everything
+
+
 @pytest.mark.parametrize("value, error", [({"a": 1}, TypeError), (float("nan"), ValueError),
                                           ([0.1, 0.2], TypeError)])
 def test_save_results_refuses_values_that_are_not_one_number(tmp_path, value, error):

@@ -127,6 +127,25 @@ def test_effect_table_ranks_comparisons_by_effect_against_spread():
     assert second["verdict"] == "within the noise"
 
 
+def test_seeds_won_pairs_the_variants_by_seed_within_the_rows_given():
+    runs = pd.concat([runs_table(), runs_table().query("variant == 'a'").assign(variant="c", val_accuracy=[0.79, 0.85, 0.70])])
+    summary = helpers.summarize_grid(runs)
+    assert summary.loc["c", "per_seed"] == {0: 0.79, 1: 0.85, 2: 0.70}
+    assert helpers.seeds_won(summary, "b") == (2, 3)  # c has the best seed 1
+    assert helpers.seeds_won(summary, "c") == (1, 3)
+    assert helpers.seeds_won(summary.loc[["b", "a"]], "b") == (3, 3)  # among b and a only, b wins every seed
+    tied = helpers.summarize_grid(runs_table().assign(val_accuracy=0.5))
+    assert helpers.seeds_won(tied, "a") == helpers.seeds_won(tied, "b") == (3, 3)  # a tie is a win for both
+    one_seed_less = helpers.summarize_grid(runs.query("not (variant == 'c' and seed == 1)"))
+    assert helpers.seeds_won(one_seed_less, "b") == (2, 2)  # only the seeds every row trained
+
+
+def test_effect_table_says_in_how_many_seeds_the_best_variant_won():
+    runs = pd.concat([runs_table(), runs_table().query("variant == 'a'").assign(variant="c", val_accuracy=[0.79, 0.85, 0.70])])
+    row = helpers.effect_table({"c": helpers.summarize_grid(runs)}).iloc[0]
+    assert (row["best"], row["won"], row["seeds"]) == ("b", 2, 3)
+
+
 def test_grid_results_are_flat_scalars_that_save_results_accepts(tmp_path):
     results = helpers.grid_results("optimizer_default", helpers.summarize_grid(runs_table()))
     assert set(results) == {f"optimizer_default__{v}__val_acc_{s}" for v in "ab" for s in ("mean", "std")}
